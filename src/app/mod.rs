@@ -1,0 +1,81 @@
+//! The user interface, shared by the server (SSR) and the browser
+//! (hydration): the HTML shell, the routes, the pages, and the thin server
+//! functions they call.
+
+pub mod auth;
+mod components;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use pages::{DashboardPage, HomePage, LoginPage, NotFoundPage, RegisterPage};
+
+/// Pages that only a signed-in person may load. The server's page guard
+/// consults this list before rendering anything.
+pub const PROTECTED_PAGES: &[&str] = &["/dashboard"];
+
+/// Whether `path` is (or is under) a protected page.
+pub fn is_protected(path: &str) -> bool {
+    PROTECTED_PAGES.iter().any(|p| {
+        path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: header, routes, footer.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
+        <Router>
+            <components::Header />
+            <main id="main">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/register") view=RegisterPage />
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_protected;
+
+    #[test]
+    fn protection_covers_the_page_and_below_but_not_look_alikes() {
+        assert!(is_protected("/dashboard"));
+        assert!(is_protected("/dashboard/"));
+        assert!(is_protected("/dashboard/anything"));
+        assert!(!is_protected("/dashboards"));
+        assert!(!is_protected("/login"));
+        assert!(!is_protected("/"));
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per page.
+
+mod dashboard;
+mod home;
+mod login;
+mod not_found;
+mod register;
+
+pub use dashboard::DashboardPage;
+pub use home::HomePage;
+pub use login::LoginPage;
+pub use not_found::NotFoundPage;
+pub use register::RegisterPage;

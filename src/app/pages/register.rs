@@ -1,0 +1,40 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::app::auth::Register;
+use crate::app::components::{Field, FormError};
+
+/// Account creation.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let action = ServerAction::<Register>::new();
+    let pending = action.pending();
+    view! {
+        <Title text="Create an account" />
+        <section class="card" aria-labelledby="register-title">
+            <h1 id="register-title">"Create an account"</h1>
+            <ActionForm action=action>
+                <Field
+                    id="username"
+                    label="Username"
+                    autocomplete="username"
+                    maxlength=32
+                    hint="3 to 32 characters: letters, digits, '.', '_' or '-'."
+                />
+                <Field
+                    id="password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="At least 8 characters. A long passphrase is best."
+                />
+                <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
+                <button type="submit" class="button primary" disabled=move || pending.get() data-testid="register-submit">
+                    {move || if pending.get() { "Creating account…" } else { "Create account" }}
+                </button>
+            </ActionForm>
+            <p class="alt">"Already have an account? " <A href="/login">"Sign in"</A></p>
+        </section>
+    }
+}

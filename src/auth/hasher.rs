@@ -1,0 +1,98 @@
+//! Argon2id off the async threads, with bounded concurrency and a bounded
+//! queue, plus a dummy hash so an unknown user costs the same as a known one.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Semaphore;
+
+use super::password::{self, HashError, HashParams};
+use crate::domain::Password;
+
+/// Why a hashing request was not served.
+#[derive(Debug, thiserror::Error)]
+pub enum HasherError {
+    #[error("too many password checks are queued")]
+    Busy,
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error("the hashing task failed")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Cheap to clone; all clones share the limits.
+#[derive(Clone, Debug)]
+pub struct Hasher {
+    params: HashParams,
+    running: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+    dummy: Arc<str>,
+}
+
+/// Undoes a waiting-count increment however the wait ends.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Hasher {
+    /// Runs at most `concurrency` hashes at once and lets at most
+    /// `max_waiting` more wait; beyond that callers get [`HasherError::Busy`].
+    ///
+    /// # Errors
+    /// [`HashError`] when `params` are invalid (found by hashing the dummy).
+    pub fn new(params: HashParams, concurrency: usize, max_waiting: usize) -> Result<Self, HashError> {
+        let filler = Password::parse_attempt("gatehouse-dummy-password").expect("a valid literal");
+        let dummy = password::hash(&filler, params)?;
+        Ok(Self {
+            params,
+            running: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting,
+            dummy: dummy.into(),
+        })
+    }
+
+    pub fn params(&self) -> HashParams {
+        self.params
+    }
+
+    /// Hashes a new password.
+    ///
+    /// # Errors
+    /// [`HasherError::Busy`] under overload, else a hashing failure.
+    pub async fn hash(&self, password: Password) -> Result<String, HasherError> {
+        let params = self.params;
+        self.run(move || password::hash(&password, params)).await
+    }
+
+    /// Checks `password` against `stored`, or against the dummy hash when
+    /// there is no account (then the answer is always `false`).
+    ///
+    /// # Errors
+    /// [`HasherError::Busy`] under overload, else a hashing failure.
+    pub async fn verify(&self, password: Password, stored: Option<String>) -> Result<bool, HasherError> {
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| self.dummy.to_string());
+        let matched = self.run(move || password::verify(&password, &stored)).await?;
+        Ok(known && matched)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HasherError> {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(HasherError::Busy);
+        }
+        let guard = Waiting(&self.waiting);
+        let _permit = self.running.acquire().await.map_err(|_| HasherError::Busy)?;
+        drop(guard);
+        Ok(tokio::task::spawn_blocking(work).await??)
+    }
+}

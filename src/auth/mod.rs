@@ -1,0 +1,14 @@
+//! Authentication. The pure core (`keys`, `token`, `password`, `clock`)
+//! imports no web framework, database or runtime: time, keys and randomness
+//! come in as arguments. The server glue (`cookies`, `guard`, `hasher`) is
+//! the only place those meet HTTP. All of it is server-side: the browser
+//! never sees a key or a hash.
+
+pub mod clock;
+pub mod keys;
+pub mod password;
+pub mod token;
+
+pub mod cookies;
+pub mod guard;
+pub mod hasher;

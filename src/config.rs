@@ -1,0 +1,219 @@
+//! Settings, read once at start from `GATEHOUSE_*` environment variables.
+//! Tests build [`Settings`] in code instead of touching the process
+//! environment.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use leptos::config::LeptosOptions;
+use secrecy::SecretString;
+
+use crate::auth::password::HashParams;
+use crate::auth::token::TokenPolicy;
+
+/// Local mode generates what is missing; production refuses to start
+/// without a strong configured secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Local,
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Everything the server needs to start.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub mode: Mode,
+    pub listen_addr: SocketAddr,
+    /// Holds the SQLite file and, in local mode, the generated key.
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// Base64 HS256 secret; generated into `data_dir` when absent locally.
+    pub jwt_secret: Option<SecretString>,
+    pub tokens: TokenPolicy,
+    pub hash_params: HashParams,
+    /// At most this many hashes run at once (defaults to the core count).
+    pub hash_concurrency: usize,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub site: LeptosOptions,
+}
+
+/// A setting that could not be used; the text says which and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    name: &'static str,
+    problem: String,
+}
+
+fn problem(name: &'static str, problem: impl ToString) -> ConfigError {
+    ConfigError { name, problem: problem.to_string() }
+}
+
+const DEFAULT_ACCESS_TTL: i64 = 15 * 60;
+const DEFAULT_LEEWAY: i64 = 10;
+
+impl Settings {
+    /// Local defaults under `data_dir`: embedded SQLite, generated key,
+    /// 15-minute access tokens, OWASP Argon2id.
+    pub fn local(data_dir: PathBuf, site: LeptosOptions) -> Self {
+        Self {
+            mode: Mode::Local,
+            listen_addr: site.site_addr,
+            database_url: sqlite_url(&data_dir),
+            data_dir,
+            jwt_secret: None,
+            tokens: TokenPolicy {
+                issuer: "gatehouse".into(),
+                audience: "gatehouse".into(),
+                access_ttl: DEFAULT_ACCESS_TTL,
+                leeway: DEFAULT_LEEWAY,
+            },
+            hash_params: HashParams::OWASP,
+            hash_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+            log_format: LogFormat::Pretty,
+            log_filter: "info".into(),
+            site,
+        }
+    }
+
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable that cannot be used.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let site = leptos::config::get_configuration(None)
+            .map_err(|e| problem("LEPTOS_*", e))?
+            .leptos_options;
+        Self::from_vars(std::env::vars(), site)
+    }
+
+    /// Builds settings from `vars` on top of [`Settings::local`].
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable that cannot be used.
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+        site: LeptosOptions,
+    ) -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = vars.into_iter().collect();
+        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+        let data_dir = PathBuf::from(get("GATEHOUSE_DATA_DIR").unwrap_or("data"));
+        let mut s = Self::local(data_dir, site);
+
+        s.mode = match get("GATEHOUSE_ENV") {
+            None | Some("local") => Mode::Local,
+            Some("production") => Mode::Production,
+            Some(other) => return Err(problem("GATEHOUSE_ENV", format!("'{other}' is not 'local' or 'production'"))),
+        };
+        if let Some(addr) = get("GATEHOUSE_ADDR") {
+            s.listen_addr = addr.parse().map_err(|_| problem("GATEHOUSE_ADDR", format!("'{addr}' is not host:port, e.g. 127.0.0.1:3000")))?;
+        }
+        if let Some(url) = get("GATEHOUSE_DATABASE_URL").or_else(|| get("DATABASE_URL")) {
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(problem("GATEHOUSE_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+            }
+            s.database_url = url.to_owned();
+        }
+        s.jwt_secret = get("GATEHOUSE_JWT_SECRET").map(|v| SecretString::from(v.to_owned()));
+        if let Some(iss) = get("GATEHOUSE_JWT_ISSUER") {
+            s.tokens.issuer = iss.to_owned();
+        }
+        if let Some(aud) = get("GATEHOUSE_JWT_AUDIENCE") {
+            s.tokens.audience = aud.to_owned();
+        }
+        s.tokens.access_ttl = seconds(get("GATEHOUSE_ACCESS_TTL_SECS"), "GATEHOUSE_ACCESS_TTL_SECS", DEFAULT_ACCESS_TTL, 5..=86_400)?;
+        s.tokens.leeway = seconds(get("GATEHOUSE_CLOCK_LEEWAY_SECS"), "GATEHOUSE_CLOCK_LEEWAY_SECS", DEFAULT_LEEWAY, 0..=300)?;
+        s.log_format = match get("GATEHOUSE_LOG_FORMAT") {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(problem("GATEHOUSE_LOG_FORMAT", format!("'{other}' is not 'pretty' or 'json'"))),
+        };
+        if let Some(filter) = get("GATEHOUSE_LOG") {
+            s.log_filter = filter.to_owned();
+        }
+        if s.mode == Mode::Production && s.jwt_secret.is_none() {
+            return Err(problem(
+                "GATEHOUSE_JWT_SECRET",
+                "is required in production: set it to at least 32 random bytes, base64-encoded (openssl rand -base64 32)",
+            ));
+        }
+        Ok(s)
+    }
+}
+
+/// The SQLite URL for a file in `data_dir`, created on first use.
+pub fn sqlite_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("gatehouse.db").display())
+}
+
+fn seconds(
+    value: Option<&str>,
+    name: &'static str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ConfigError> {
+    let Some(v) = value else { return Ok(default) };
+    let n: i64 = v.parse().map_err(|_| problem(name, format!("'{v}' is not a whole number of seconds")))?;
+    if !range.contains(&n) {
+        return Err(problem(name, format!("{n} is outside {}..={}", range.start(), range.end())));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn site() -> LeptosOptions {
+        LeptosOptions::builder().output_name("gatehouse").build()
+    }
+
+    #[test]
+    fn defaults_are_local_sqlite_and_short_tokens() {
+        let s = Settings::from_vars(vars(&[]), site()).unwrap();
+        assert_eq!(s.mode, Mode::Local);
+        assert!(s.database_url.starts_with("sqlite://data/gatehouse.db"));
+        assert_eq!(s.tokens.access_ttl, 900);
+        assert!(s.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn production_without_a_secret_refuses_to_start() {
+        let err = Settings::from_vars(vars(&[("GATEHOUSE_ENV", "production")]), site()).unwrap_err();
+        assert!(err.to_string().starts_with("GATEHOUSE_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (k, v) in [
+            ("GATEHOUSE_ENV", "prod"),
+            ("GATEHOUSE_ADDR", "nowhere"),
+            ("GATEHOUSE_ACCESS_TTL_SECS", "forever"),
+            ("GATEHOUSE_ACCESS_TTL_SECS", "0"),
+            ("GATEHOUSE_DATABASE_URL", "mysql://x"),
+        ] {
+            let err = Settings::from_vars(vars(&[(k, v)]), site()).unwrap_err();
+            assert!(err.to_string().starts_with(k), "{k}={v}: {err}");
+        }
+    }
+
+    #[test]
+    fn database_url_alias_is_honoured() {
+        let s = Settings::from_vars(vars(&[("DATABASE_URL", "postgres://u@localhost/db")]), site()).unwrap();
+        assert_eq!(s.database_url, "postgres://u@localhost/db");
+    }
+}

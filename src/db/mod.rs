@@ -1,0 +1,90 @@
+//! Storage. One pool for SQLite (the embedded default) or PostgreSQL, the
+//! migrations of each, and one file per aggregate holding all of its SQL.
+//! Queries use only portable SQL and `$n` parameters, which both engines
+//! understand.
+
+pub mod revocations;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which engine a URL points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn of(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// The connection pool, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("unsupported database URL (use sqlite: or postgres://)")]
+    UnsupportedUrl,
+    #[error("could not connect to the database")]
+    Connect(#[source] sqlx::Error),
+    #[error("could not apply database migrations")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Connects, tunes SQLite for concurrent readers, and applies pending
+    /// migrations.
+    ///
+    /// # Errors
+    /// [`ConnectError`] when the database is unreachable or a migration fails.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+        install_default_drivers();
+        let engine = Engine::of(url).ok_or(ConnectError::UnsupportedUrl)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(ConnectError::Connect)?;
+        let migrator = match engine {
+            Engine::Sqlite => {
+                // WAL lets readers proceed while a writer commits; the mode
+                // is stored in the file, so once is enough.
+                pool.execute("PRAGMA journal_mode = WAL").await.map_err(ConnectError::Connect)?;
+                &SQLITE_MIGRATIONS
+            }
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await.map_err(ConnectError::Migrate)?;
+        Ok(Self { pool, engine })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+}

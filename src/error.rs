@@ -1,0 +1,113 @@
+//! The one error type at every boundary: server functions send it to the
+//! browser as JSON, the JSON API turns it into a status and `{"msg": ...}`.
+//! Its text is always safe to show; internal causes are logged where they
+//! happen and never travel to the client.
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// What went wrong, in words a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Input was refused; `field` names the form field when one is to blame.
+    #[error("{message}")]
+    Invalid { field: Option<String>, message: String },
+    /// The same answer for an unknown user and a wrong password.
+    #[error("Bad username or password")]
+    BadCredentials,
+    /// No usable credential: the message says which problem.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("The server is busy. Please try again in a few seconds.")]
+    Busy,
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    /// Only produced in the browser, when the server could not be reached.
+    #[error("Could not reach the server. Check your connection and try again.")]
+    Network,
+}
+
+impl AppError {
+    /// A refused field, with the message to show beside it.
+    pub fn invalid(field: &str, message: impl ToString) -> Self {
+        Self::Invalid { field: Some(field.to_owned()), message: message.to_string() }
+    }
+
+    /// The form field this error belongs to, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Invalid { .. } => 400,
+            Self::BadCredentials | Self::Unauthorized(_) => 401,
+            Self::Conflict(_) => 409,
+            Self::TooLarge(_) => 413,
+            Self::Busy | Self::Network => 503,
+            Self::Internal => 500,
+        }
+    }
+
+    /// Logs `cause` with its whole chain and returns the generic error: the
+    /// client learns only that something failed.
+    #[cfg(feature = "ssr")]
+    #[track_caller]
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        let at = std::panic::Location::caller();
+        tracing::error!(error = %chain, at = %at, "internal error");
+        Self::Internal
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The form did not match the function's arguments: the
+            // library's own text would name Rust types, so it is replaced.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => Self::Invalid {
+                field: None,
+                message: "The form could not be read. Reload the page and try again.".into(),
+            },
+            ServerFnErrorErr::Request(_) => Self::Network,
+            _ => Self::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::{HeaderValue, StatusCode, header};
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(serde_json::json!({ "msg": self.to_string() }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: a 401 names the scheme it wants.
+            let challenge = match self {
+                Self::Unauthorized(_) => r#"Bearer realm="gatehouse", error="invalid_token""#,
+                _ => r#"Bearer realm="gatehouse""#,
+            };
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}

@@ -1,0 +1,49 @@
+//! Gatehouse: sign people in and keep pages and APIs safe with JWTs.
+//!
+//! A guided tour, from the pure core outwards:
+
+/// Domain values (usernames, passwords, roles, safe redirect targets), shared with the browser.
+pub mod domain;
+/// Tokens, keys and password hashing (pure), and the guard that serves every entry point.
+#[cfg(feature = "ssr")]
+pub mod auth;
+/// The error every boundary speaks, shared with the browser.
+pub mod error;
+/// The Leptos user interface and its server functions.
+pub mod app;
+
+/// Register, sign in, sign out: the rules shared by pages and the JSON API.
+#[cfg(feature = "ssr")]
+pub mod accounts;
+/// The JSON API under `/api`.
+#[cfg(feature = "ssr")]
+pub mod api;
+/// Settings from `GATEHOUSE_*` environment variables.
+#[cfg(feature = "ssr")]
+pub mod config;
+/// Pools, migrations and all SQL.
+#[cfg(feature = "ssr")]
+pub mod db;
+/// Loading or creating the signing key.
+#[cfg(feature = "ssr")]
+pub mod keystore;
+/// Body limits, security headers, the server-function boundary.
+#[cfg(feature = "ssr")]
+pub mod middleware;
+/// Building the router and serving it.
+#[cfg(feature = "ssr")]
+pub mod startup;
+/// The shared application state.
+#[cfg(feature = "ssr")]
+pub mod state;
+/// Logging.
+#[cfg(feature = "ssr")]
+pub mod telemetry;
+
+/// Browser entry point: attaches the app to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

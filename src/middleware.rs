@@ -1,0 +1,143 @@
+//! Layers every response passes through: body-size limits, security
+//! headers, and the boundary around server functions.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::Limited;
+
+use crate::error::AppError;
+
+/// The URL prefix of every server function; the JSON API lives under
+/// `/api`, so the two never collide.
+pub const SERVER_FN_PREFIX: &str = "/_fn";
+
+/// No request body may exceed this: sign-in forms and JSON bodies are tiny.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Refuses oversized bodies: at once when `Content-Length` says so, and
+/// mid-stream otherwise.
+pub async fn limit_body(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        let msg = format!("Request body is too large (limit {} KiB)", MAX_BODY_BYTES / 1024);
+        return if req.uri().path().starts_with("/api/") {
+            AppError::TooLarge(msg).into_response()
+        } else {
+            (StatusCode::PAYLOAD_TOO_LARGE, msg).into_response()
+        };
+    }
+    let req = req.map(|body| Body::new(Limited::new(body, MAX_BODY_BYTES)));
+    next.run(req).await
+}
+
+/// Headers that cost nothing and close whole classes of attack.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'"),
+    ] {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    h.entry(header::HeaderName::from_static("permissions-policy"))
+        .or_insert(HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"));
+    res
+}
+
+/// Wraps every server function response:
+/// - a `Location` may only point back at this site (leptos_axum redirects
+///   plain form posts to their `Referer`, which a cross-site form controls);
+/// - an error gets the status its [`AppError`] names instead of a blanket 500;
+/// - nothing is cached.
+pub async fn server_fn_boundary(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with(SERVER_FN_PREFIX) {
+        return next.run(req).await;
+    }
+    let host = req.headers().get(header::HOST).cloned();
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+
+    if let Some(location) = res.headers().get(header::LOCATION) {
+        let safe = same_site_location(location, host.as_ref());
+        res.headers_mut().insert(header::LOCATION, safe);
+    }
+
+    if res.status() == StatusCode::INTERNAL_SERVER_ERROR && is_json(res.headers()) {
+        let (mut parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+        if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+            parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        }
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    res
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
+}
+
+/// `location` if it stays on `host`, as a path; otherwise `/`.
+fn same_site_location(location: &HeaderValue, host: Option<&HeaderValue>) -> HeaderValue {
+    let fallback = HeaderValue::from_static("/");
+    let Ok(text) = location.to_str() else { return fallback };
+    if text.contains('\\') || text.bytes().any(|b| b.is_ascii_control()) {
+        return fallback;
+    }
+    let Ok(uri) = text.parse::<Uri>() else { return fallback };
+    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    if !path_and_query.starts_with('/') || path_and_query.starts_with("//") {
+        return fallback;
+    }
+    match uri.authority() {
+        None if uri.scheme().is_none() => HeaderValue::from_str(path_and_query).unwrap_or(fallback),
+        Some(authority) if host.is_some_and(|h| h.as_bytes().eq_ignore_ascii_case(authority.as_str().as_bytes())) => {
+            HeaderValue::from_str(path_and_query).unwrap_or(fallback)
+        }
+        _ => fallback,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(location: &'static str, host: &'static str) -> String {
+        let host = HeaderValue::from_static(host);
+        same_site_location(&HeaderValue::from_static(location), Some(&host)).to_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn same_site_redirects_are_kept_as_paths() {
+        assert_eq!(check("/dashboard", "app.example"), "/dashboard");
+        assert_eq!(check("http://app.example/login?next=%2Fx&__err=abc", "app.example"), "/login?next=%2Fx&__err=abc");
+        assert_eq!(check("http://127.0.0.1:3000/login", "127.0.0.1:3000"), "/login");
+    }
+
+    #[test]
+    fn off_site_redirects_go_home() {
+        for evil in [
+            "https://evil.example/",
+            "http://app.example.evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "http://app.example:8443/other-port",
+        ] {
+            assert_eq!(check(evil, "app.example"), "/", "{evil}");
+        }
+    }
+}

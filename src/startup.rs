@@ -1,0 +1,157 @@
+//! Builds the application from settings and serves it. Binds its own
+//! listener, so tests start it on port 0 and read the port back.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use axum::middleware::{from_fn, from_fn_with_state};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::app::{App, shell};
+use crate::auth::clock::Clock;
+use crate::auth::guard;
+use crate::auth::hasher::Hasher;
+use crate::config::Settings;
+use crate::db::{self, Db, Engine};
+use crate::state::AppState;
+use crate::{api, keystore, middleware};
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("could not prepare the data directory {0}")]
+    DataDir(String, #[source] std::io::Error),
+    #[error(transparent)]
+    Database(#[from] db::ConnectError),
+    #[error(transparent)]
+    Keys(#[from] keystore::KeystoreError),
+    #[error("invalid password hashing parameters")]
+    Hashing(#[from] crate::auth::password::HashError),
+    #[error("could not listen on {0}")]
+    Bind(SocketAddr, #[source] std::io::Error),
+}
+
+/// A built application with a bound listener, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database (migrating it), loads or creates the signing key,
+    /// builds the router and binds the listener.
+    ///
+    /// # Errors
+    /// [`StartupError`] saying which step failed.
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        if Engine::of(&settings.database_url) == Some(Engine::Sqlite) {
+            prepare_data_dir(&settings.data_dir)?;
+        }
+        let db = Db::connect(&settings.database_url, 10).await?;
+        let keys = keystore::load(&settings)?;
+        let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
+        let state = AppState {
+            db,
+            keys: Arc::new(keys),
+            tokens: Arc::new(settings.tokens.clone()),
+            hasher,
+            clock,
+            leptos: settings.site.clone(),
+        };
+        let listener = TcpListener::bind(settings.listen_addr)
+            .await
+            .map_err(|e| StartupError::Bind(settings.listen_addr, e))?;
+        Ok(Self { listener, router: router(state.clone()), state })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
+    ///
+    /// # Errors
+    /// When the server fails while running.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "gatehouse is listening");
+        tokio::spawn(purge_revocations(self.state.clone()));
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let leptos = state.leptos.clone();
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .nest("/api", api::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            move || shell(leptos.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(from_fn_with_state(state.clone(), guard::protect_pages))
+        .layer(from_fn(middleware::server_fn_boundary))
+        .layer(from_fn(middleware::security_headers))
+        .layer(from_fn(middleware::limit_body))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+fn prepare_data_dir(dir: &std::path::Path) -> Result<(), StartupError> {
+    let err = |e| StartupError::DataDir(dir.display().to_string(), e);
+    std::fs::create_dir_all(dir).map_err(err)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)
+}
+
+/// Deletes revocation records of tokens that have expired anyway, every
+/// few minutes, so the table stays small.
+async fn purge_revocations(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        let before = state.clock.now() - state.tokens.leeway;
+        match db::revocations::purge_expired(&state.db, before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "purged expired revocations"),
+            Err(e) => tracing::warn!(error = %e, "could not purge expired revocations"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutting down, draining requests");
+}

@@ -1,0 +1,29 @@
+//! The one shared state: built once in `startup`, passed explicitly to
+//! handlers and (as Leptos context) to server functions.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::auth::clock::Clock;
+use crate::auth::hasher::Hasher;
+use crate::auth::keys::KeyRing;
+use crate::auth::token::TokenPolicy;
+use crate::db::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub keys: Arc<KeyRing>,
+    pub tokens: Arc<TokenPolicy>,
+    pub hasher: Hasher,
+    pub clock: Arc<dyn Clock>,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
