@@ -29,7 +29,11 @@ fn hasher_error(e: HasherError) -> AppError {
 /// # Errors
 /// [`AppError::Invalid`] naming the field, [`AppError::Conflict`] when the
 /// name is taken (case-insensitively).
-pub async fn register(state: &AppState, username: &str, password: &str) -> Result<Username, AppError> {
+pub async fn register(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Username, AppError> {
     let username = Username::parse(username).map_err(|e| AppError::invalid("username", e))?;
     let password = Password::parse_new(password).map_err(|e| AppError::invalid("password", e))?;
     let hash = state.hasher.hash(password).await.map_err(hasher_error)?;
@@ -39,7 +43,9 @@ pub async fn register(state: &AppState, username: &str, password: &str) -> Resul
             tracing::info!(user_id = %id, "account created");
             Ok(username)
         }
-        Err(users::CreateError::Taken) => Err(AppError::Conflict("That username is taken. Choose another one.".into())),
+        Err(users::CreateError::Taken) => Err(AppError::Conflict(
+            "That username is taken. Choose another one.".into(),
+        )),
         Err(users::CreateError::Db(e)) => Err(AppError::internal(&e)),
     }
 }
@@ -52,14 +58,25 @@ pub async fn register(state: &AppState, username: &str, password: &str) -> Resul
 /// # Errors
 /// [`AppError::BadCredentials`], or [`AppError::Invalid`] for a password
 /// that is empty or over the size bound (refused before any hashing).
-pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<SignedIn, AppError> {
-    let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<SignedIn, AppError> {
+    let password =
+        Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
     let user = match Username::parse(username) {
-        Ok(name) => users::find_by_username(&state.db, &name).await.map_err(|e| AppError::internal(&e))?,
+        Ok(name) => users::find_by_username(&state.db, &name)
+            .await
+            .map_err(|e| AppError::internal(&e))?,
         Err(_) => None,
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let matched = state.hasher.verify(password, stored).await.map_err(hasher_error)?;
+    let matched = state
+        .hasher
+        .verify(password, stored)
+        .await
+        .map_err(hasher_error)?;
     let user = match user {
         Some(u) if matched && !u.disabled => u,
         _ => {
@@ -68,10 +85,20 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
         }
     };
     let jti = uuid::Uuid::new_v4().to_string();
-    let access = token::issue_access(&state.keys, &state.tokens, &user.id, user.role, jti, state.clock.now())
-        .map_err(|e| AppError::internal(&e))?;
+    let access = token::issue_access(
+        &state.keys,
+        &state.tokens,
+        &user.id,
+        user.role,
+        jti,
+        state.clock.now(),
+    )
+    .map_err(|e| AppError::internal(&e))?;
     tracing::info!(user_id = %user.id, "signed in");
-    Ok(SignedIn { username: user.username, access })
+    Ok(SignedIn {
+        username: user.username,
+        access,
+    })
 }
 
 /// Ends the session behind `user`'s access token: the token is revoked on
@@ -81,9 +108,15 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
 /// [`AppError::Internal`] when the revocation cannot be stored.
 pub async fn sign_out(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
     let c = &user.claims;
-    revocations::revoke(&state.db, &c.jti, &user.id, c.exp + state.tokens.leeway, state.clock.now())
-        .await
-        .map_err(|e| AppError::internal(&e))?;
+    revocations::revoke(
+        &state.db,
+        &c.jti,
+        &user.id,
+        c.exp + state.tokens.leeway,
+        state.clock.now(),
+    )
+    .await
+    .map_err(|e| AppError::internal(&e))?;
     tracing::info!(user_id = %user.id, "signed out");
     Ok(())
 }

@@ -55,7 +55,10 @@ pub struct ConfigError {
 }
 
 fn problem(name: &'static str, problem: impl ToString) -> ConfigError {
-    ConfigError { name, problem: problem.to_string() }
+    ConfigError {
+        name,
+        problem: problem.to_string(),
+    }
 }
 
 const DEFAULT_ACCESS_TTL: i64 = 15 * 60;
@@ -113,14 +116,30 @@ impl Settings {
         s.mode = match get("GATEHOUSE_ENV") {
             None | Some("local") => Mode::Local,
             Some("production") => Mode::Production,
-            Some(other) => return Err(problem("GATEHOUSE_ENV", format!("'{other}' is not 'local' or 'production'"))),
+            Some(other) => {
+                return Err(problem(
+                    "GATEHOUSE_ENV",
+                    format!("'{other}' is not 'local' or 'production'"),
+                ));
+            }
         };
         if let Some(addr) = get("GATEHOUSE_ADDR") {
-            s.listen_addr = addr.parse().map_err(|_| problem("GATEHOUSE_ADDR", format!("'{addr}' is not host:port, e.g. 127.0.0.1:3000")))?;
+            s.listen_addr = addr.parse().map_err(|_| {
+                problem(
+                    "GATEHOUSE_ADDR",
+                    format!("'{addr}' is not host:port, e.g. 127.0.0.1:3000"),
+                )
+            })?;
         }
         if let Some(url) = get("GATEHOUSE_DATABASE_URL").or_else(|| get("DATABASE_URL")) {
-            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(problem("GATEHOUSE_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                return Err(problem(
+                    "GATEHOUSE_DATABASE_URL",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                ));
             }
             s.database_url = url.to_owned();
         }
@@ -131,12 +150,27 @@ impl Settings {
         if let Some(aud) = get("GATEHOUSE_JWT_AUDIENCE") {
             s.tokens.audience = aud.to_owned();
         }
-        s.tokens.access_ttl = seconds(get("GATEHOUSE_ACCESS_TTL_SECS"), "GATEHOUSE_ACCESS_TTL_SECS", DEFAULT_ACCESS_TTL, 5..=86_400)?;
-        s.tokens.leeway = seconds(get("GATEHOUSE_CLOCK_LEEWAY_SECS"), "GATEHOUSE_CLOCK_LEEWAY_SECS", DEFAULT_LEEWAY, 0..=300)?;
+        s.tokens.access_ttl = seconds(
+            get("GATEHOUSE_ACCESS_TTL_SECS"),
+            "GATEHOUSE_ACCESS_TTL_SECS",
+            DEFAULT_ACCESS_TTL,
+            5..=86_400,
+        )?;
+        s.tokens.leeway = seconds(
+            get("GATEHOUSE_CLOCK_LEEWAY_SECS"),
+            "GATEHOUSE_CLOCK_LEEWAY_SECS",
+            DEFAULT_LEEWAY,
+            0..=300,
+        )?;
         s.log_format = match get("GATEHOUSE_LOG_FORMAT") {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(problem("GATEHOUSE_LOG_FORMAT", format!("'{other}' is not 'pretty' or 'json'"))),
+            Some(other) => {
+                return Err(problem(
+                    "GATEHOUSE_LOG_FORMAT",
+                    format!("'{other}' is not 'pretty' or 'json'"),
+                ));
+            }
         };
         if let Some(filter) = get("GATEHOUSE_LOG") {
             s.log_filter = filter.to_owned();
@@ -153,7 +187,10 @@ impl Settings {
 
 /// The SQLite URL for a file in `data_dir`, created on first use.
 pub fn sqlite_url(data_dir: &std::path::Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("gatehouse.db").display())
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("gatehouse.db").display()
+    )
 }
 
 fn seconds(
@@ -163,9 +200,14 @@ fn seconds(
     range: std::ops::RangeInclusive<i64>,
 ) -> Result<i64, ConfigError> {
     let Some(v) = value else { return Ok(default) };
-    let n: i64 = v.parse().map_err(|_| problem(name, format!("'{v}' is not a whole number of seconds")))?;
+    let n: i64 = v
+        .parse()
+        .map_err(|_| problem(name, format!("'{v}' is not a whole number of seconds")))?;
     if !range.contains(&n) {
-        return Err(problem(name, format!("{n} is outside {}..={}", range.start(), range.end())));
+        return Err(problem(
+            name,
+            format!("{n} is outside {}..={}", range.start(), range.end()),
+        ));
     }
     Ok(n)
 }
@@ -175,7 +217,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn site() -> LeptosOptions {
@@ -193,7 +238,8 @@ mod tests {
 
     #[test]
     fn production_without_a_secret_refuses_to_start() {
-        let err = Settings::from_vars(vars(&[("GATEHOUSE_ENV", "production")]), site()).unwrap_err();
+        let err =
+            Settings::from_vars(vars(&[("GATEHOUSE_ENV", "production")]), site()).unwrap_err();
         assert!(err.to_string().starts_with("GATEHOUSE_JWT_SECRET"), "{err}");
     }
 
@@ -213,7 +259,11 @@ mod tests {
 
     #[test]
     fn database_url_alias_is_honoured() {
-        let s = Settings::from_vars(vars(&[("DATABASE_URL", "postgres://u@localhost/db")]), site()).unwrap();
+        let s = Settings::from_vars(
+            vars(&[("DATABASE_URL", "postgres://u@localhost/db")]),
+            site(),
+        )
+        .unwrap();
         assert_eq!(s.database_url, "postgres://u@localhost/db");
     }
 }

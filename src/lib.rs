@@ -2,15 +2,15 @@
 //!
 //! A guided tour, from the pure core outwards:
 
-/// Domain values (usernames, passwords, roles, safe redirect targets), shared with the browser.
-pub mod domain;
+/// The Leptos user interface and its server functions.
+pub mod app;
 /// Tokens, keys and password hashing (pure), and the guard that serves every entry point.
 #[cfg(feature = "ssr")]
 pub mod auth;
+/// Domain values (usernames, passwords, roles, safe redirect targets), shared with the browser.
+pub mod domain;
 /// The error every boundary speaks, shared with the browser.
 pub mod error;
-/// The Leptos user interface and its server functions.
-pub mod app;
 
 /// Register, sign in, sign out: the rules shared by pages and the JSON API.
 #[cfg(feature = "ssr")]

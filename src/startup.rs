@@ -58,7 +58,11 @@ impl Application {
         }
         let db = Db::connect(&settings.database_url, 10).await?;
         let keys = keystore::load(&settings)?;
-        let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
+        let hasher = Hasher::new(
+            settings.hash_params,
+            settings.hash_concurrency,
+            settings.hash_concurrency * 64,
+        )?;
         let state = AppState {
             db,
             keys: Arc::new(keys),
@@ -70,12 +74,23 @@ impl Application {
         let listener = TcpListener::bind(settings.listen_addr)
             .await
             .map_err(|e| StartupError::Bind(settings.listen_addr, e))?;
-        Ok(Self { listener, router: router(state.clone()), state })
+        Ok(Self {
+            listener,
+            router: router(state.clone()),
+            state,
+        })
+    }
+
+    /// The shared state, for tests that inspect what was stored.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
@@ -85,7 +100,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "gatehouse is listening");
         tokio::spawn(purge_revocations(self.state.clone()));
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 

@@ -24,20 +24,33 @@ impl FromRequest<AppState> for JsonBody {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+            .is_some_and(|ct| {
+                ct.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
         if !is_json {
             return Err(AppError::Invalid {
                 field: None,
                 message: "Send a JSON body with 'Content-Type: application/json'".into(),
             });
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| AppError::TooLarge(format!("Request body is too large (limit {} KiB)", MAX_JSON_BYTES / 1024)))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            AppError::TooLarge(format!(
+                "Request body is too large (limit {} KiB)",
+                MAX_JSON_BYTES / 1024
+            ))
+        })?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
-            Ok(_) => Err(AppError::Invalid { field: None, message: "The JSON body must be an object".into() }),
-            Err(_) => Err(AppError::Invalid { field: None, message: "The request body is not valid JSON".into() }),
+            Ok(_) => Err(AppError::Invalid {
+                field: None,
+                message: "The JSON body must be an object".into(),
+            }),
+            Err(_) => Err(AppError::Invalid {
+                field: None,
+                message: "The request body is not valid JSON".into(),
+            }),
         }
     }
 }

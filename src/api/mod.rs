@@ -25,9 +25,17 @@ pub fn router() -> Router<AppState> {
         .route("/protected", get(protected))
         .route("/logout", post(logout))
         .method_not_allowed_fallback(|| async {
-            (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "msg": "Method not allowed on this endpoint" })))
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                Json(json!({ "msg": "Method not allowed on this endpoint" })),
+            )
         })
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({ "msg": "No such API endpoint" }))) })
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({ "msg": "No such API endpoint" })),
+            )
+        })
 }
 
 /// `POST /api/login {"username", "password"}` → `{"access_token", "token_type", "expires_in"}`.
@@ -47,7 +55,10 @@ async fn login(State(state): State<AppState>, body: JsonBody) -> Result<Response
 async fn register(State(state): State<AppState>, body: JsonBody) -> Result<Response, AppError> {
     let (username, password) = body.credentials()?;
     let username = accounts::register(&state, username, password).await?;
-    Ok(no_store((StatusCode::CREATED, Json(json!({ "username": username.as_str() })))))
+    Ok(no_store((
+        StatusCode::CREATED,
+        Json(json!({ "username": username.as_str() })),
+    )))
 }
 
 /// `GET /api/protected` with a valid token → `{"logged_in_as"}`.
@@ -63,6 +74,9 @@ async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Resp
 
 fn no_store(r: impl IntoResponse) -> Response {
     let mut r = r.into_response();
-    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     r
 }

@@ -18,12 +18,19 @@ pub struct Viewer {
 /// Signs in and sets the access cookie, then redirects to `next` when it
 /// is a safe local path, else to the dashboard.
 #[server(prefix = "/_fn", endpoint = "login")]
-pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use crate::domain::safe_next_path;
     let state = ssr::state()?;
     let signed_in = crate::accounts::sign_in(&state, &username, &password).await?;
     let claims = &signed_in.access.claims;
-    ssr::set_cookie(crate::auth::cookies::set_access(&signed_in.access.token, claims.exp - claims.iat));
+    ssr::set_cookie(crate::auth::cookies::set_access(
+        &signed_in.access.token,
+        claims.exp - claims.iat,
+    ));
     leptos_axum::redirect(safe_next_path(next.as_deref()));
     Ok(())
 }
@@ -59,7 +66,10 @@ pub async fn current_user() -> Result<Option<Viewer>, AppError> {
     use crate::auth::guard::{AuthError, authenticate_parts};
     let (state, parts) = (ssr::state()?, ssr::parts()?);
     match authenticate_parts(&state, &parts).await {
-        Ok(user) => Ok(Some(Viewer { username: user.username, role: user.role })),
+        Ok(user) => Ok(Some(Viewer {
+            username: user.username,
+            role: user.role,
+        })),
         Err(AuthError::Internal) => Err(AppError::Internal),
         Err(_) => Ok(None),
     }

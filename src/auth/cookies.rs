@@ -39,11 +39,17 @@ pub fn clear_access() -> HeaderValue {
 pub fn read_access(headers: &HeaderMap) -> Option<String> {
     // Never parse an absurd Cookie header: the verifier would refuse any
     // token in it anyway.
-    let total: usize = headers.get_all(header::COOKIE).iter().map(|v| v.len()).sum();
+    let total: usize = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|v| v.len())
+        .sum();
     if total > 16 * MAX_TOKEN_BYTES {
         return Some(String::new());
     }
-    CookieJar::from_headers(headers).get(ACCESS_COOKIE).map(|c| c.value().to_owned())
+    CookieJar::from_headers(headers)
+        .get(ACCESS_COOKIE)
+        .map(|c| c.value().to_owned())
 }
 
 fn cookie_duration(secs: i64) -> time::Duration {
@@ -64,7 +70,13 @@ mod tests {
         let v = set_access("a.b.c", 900);
         let s = v.to_str().unwrap();
         assert!(s.starts_with("__Host-gatehouse-access=a.b.c"), "{s}");
-        for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=900"] {
+        for flag in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=900",
+        ] {
             assert!(s.contains(flag), "{flag} missing in {s}");
         }
         assert!(!s.to_ascii_lowercase().contains("domain"), "{s}");
@@ -73,13 +85,19 @@ mod tests {
     #[test]
     fn clearing_expires_the_cookie_at_once() {
         let s = clear_access().to_str().unwrap().to_owned();
-        assert!(s.contains("Max-Age=0") && s.starts_with("__Host-gatehouse-access=;"), "{s}");
+        assert!(
+            s.contains("Max-Age=0") && s.starts_with("__Host-gatehouse-access=;"),
+            "{s}"
+        );
     }
 
     #[test]
     fn reads_the_token_among_other_cookies() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("theme=dark; __Host-gatehouse-access=x.y.z; a=b"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; __Host-gatehouse-access=x.y.z; a=b"),
+        );
         assert_eq!(read_access(&h).as_deref(), Some("x.y.z"));
         assert_eq!(read_access(&HeaderMap::new()), None);
     }

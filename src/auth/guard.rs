@@ -75,7 +75,9 @@ fn credential(headers: &HeaderMap) -> Result<Credential, AuthError> {
         }
         return Ok(Credential::Bearer(token.trim().to_owned()));
     }
-    cookies::read_access(headers).map(Credential::Cookie).ok_or(AuthError::Missing)
+    cookies::read_access(headers)
+        .map(Credential::Cookie)
+        .ok_or(AuthError::Missing)
 }
 
 /// Authenticates a request from its headers.
@@ -87,7 +89,8 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Curre
         Credential::Bearer(t) | Credential::Cookie(t) => t,
     };
     let now = state.clock.now();
-    let claims = token::verify(&state.keys, &state.tokens, &token, TokenType::Access, now).map_err(AuthError::Token)?;
+    let claims = token::verify(&state.keys, &state.tokens, &token, TokenType::Access, now)
+        .map_err(AuthError::Token)?;
     let principal = revocations::principal(&state.db, &claims.sub, &claims.jti)
         .await
         .map_err(|e| {
@@ -101,7 +104,12 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Curre
     if principal.disabled {
         return Err(AuthError::AccountUnavailable);
     }
-    Ok(CurrentUser { id: claims.sub.clone(), username: principal.username, role: principal.role, claims })
+    Ok(CurrentUser {
+        id: claims.sub.clone(),
+        username: principal.username,
+        role: principal.role,
+        claims,
+    })
 }
 
 /// Authenticates from request parts, reusing the page guard's result when
@@ -119,15 +127,24 @@ pub async fn authenticate_parts(state: &AppState, parts: &Parts) -> Result<Curre
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        authenticate_parts(state, parts).await.map_err(AppError::from)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate_parts(state, parts)
+            .await
+            .map_err(AppError::from)
     }
 }
 
 /// Middleware: a protected page is rendered only for an authenticated
 /// caller; anyone else gets a 303 to the sign-in page (with `next`) before a
 /// single byte of the page is produced, and a bad cookie is cleared.
-pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn protect_pages(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     let is_page_load = matches!(*req.method(), Method::GET | Method::HEAD);
     if !is_page_load || !crate::app::is_protected(path) {
@@ -137,16 +154,21 @@ pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next
         Ok(user) => {
             req.extensions_mut().insert(user);
             let mut res = next.run(req).await;
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res
         }
-        Err(AuthError::Internal) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "Gatehouse cannot check your session right now. Please try again in a moment.")
-                .into_response()
-        }
+        Err(AuthError::Internal) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Gatehouse cannot check your session right now. Please try again in a moment.",
+        )
+            .into_response(),
         Err(reason) => {
             let target = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
-            let location = format!("/login?{}", serde_urlencoded::to_string([("next", target)]).unwrap_or_default());
+            let location = format!(
+                "/login?{}",
+                serde_urlencoded::to_string([("next", target)]).unwrap_or_default()
+            );
             let mut res = Response::builder()
                 .status(StatusCode::SEE_OTHER)
                 .header(header::LOCATION, location)
@@ -154,7 +176,8 @@ pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next
                 .body(axum::body::Body::empty())
                 .unwrap_or_else(|_| StatusCode::SEE_OTHER.into_response());
             if reason != AuthError::Missing {
-                res.headers_mut().append(header::SET_COOKIE, cookies::clear_access());
+                res.headers_mut()
+                    .append(header::SET_COOKIE, cookies::clear_access());
             }
             res
         }
@@ -184,8 +207,17 @@ mod tests {
 
     #[test]
     fn the_scheme_is_case_insensitive_and_must_be_bearer() {
-        assert!(matches!(credential(&headers(&[(header::AUTHORIZATION, "bearer a.b.c")])), Ok(Credential::Bearer(_))));
-        for bad in ["Basic dXNlcjpwdw==", "Bearer", "Bearer ", "a.b.c", "Token a.b.c"] {
+        assert!(matches!(
+            credential(&headers(&[(header::AUTHORIZATION, "bearer a.b.c")])),
+            Ok(Credential::Bearer(_))
+        ));
+        for bad in [
+            "Basic dXNlcjpwdw==",
+            "Bearer",
+            "Bearer ",
+            "a.b.c",
+            "Token a.b.c",
+        ] {
             let h = headers(&[(header::AUTHORIZATION, bad)]);
             assert_eq!(credential(&h).err(), Some(AuthError::BadScheme), "{bad}");
         }
@@ -193,6 +225,9 @@ mod tests {
 
     #[test]
     fn nothing_presented_is_missing() {
-        assert_eq!(credential(&HeaderMap::new()).err(), Some(AuthError::Missing));
+        assert_eq!(
+            credential(&HeaderMap::new()).err(),
+            Some(AuthError::Missing)
+        );
     }
 }

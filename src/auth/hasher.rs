@@ -45,7 +45,11 @@ impl Hasher {
     ///
     /// # Errors
     /// [`HashError`] when `params` are invalid (found by hashing the dummy).
-    pub fn new(params: HashParams, concurrency: usize, max_waiting: usize) -> Result<Self, HashError> {
+    pub fn new(
+        params: HashParams,
+        concurrency: usize,
+        max_waiting: usize,
+    ) -> Result<Self, HashError> {
         let filler = Password::parse_attempt("gatehouse-dummy-password").expect("a valid literal");
         let dummy = password::hash(&filler, params)?;
         Ok(Self {
@@ -75,10 +79,16 @@ impl Hasher {
     ///
     /// # Errors
     /// [`HasherError::Busy`] under overload, else a hashing failure.
-    pub async fn verify(&self, password: Password, stored: Option<String>) -> Result<bool, HasherError> {
+    pub async fn verify(
+        &self,
+        password: Password,
+        stored: Option<String>,
+    ) -> Result<bool, HasherError> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy.to_string());
-        let matched = self.run(move || password::verify(&password, &stored)).await?;
+        let matched = self
+            .run(move || password::verify(&password, &stored))
+            .await?;
         Ok(known && matched)
     }
 
@@ -91,7 +101,11 @@ impl Hasher {
             return Err(HasherError::Busy);
         }
         let guard = Waiting(&self.waiting);
-        let _permit = self.running.acquire().await.map_err(|_| HasherError::Busy)?;
+        let _permit = self
+            .running
+            .acquire()
+            .await
+            .map_err(|_| HasherError::Busy)?;
         drop(guard);
         Ok(tokio::task::spawn_blocking(work).await??)
     }

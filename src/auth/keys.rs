@@ -29,7 +29,9 @@ const WELL_KNOWN: &[&str] = &[
 pub enum KeyError {
     #[error("the signing secret is not valid base64 (generate one with `openssl rand -base64 32`)")]
     NotBase64,
-    #[error("the signing secret is {0} bytes; at least {MIN_SECRET_BYTES} random bytes are required")]
+    #[error(
+        "the signing secret is {0} bytes; at least {MIN_SECRET_BYTES} random bytes are required"
+    )]
     TooShort(usize),
     #[error("the signing secret is a well-known example value; generate a random one")]
     WellKnown,
@@ -137,7 +139,10 @@ pub struct KeyRing {
 impl KeyRing {
     /// A ring with a single key that signs and verifies.
     pub fn single(active: SigningKey) -> Self {
-        Self { active, verify_only: Vec::new() }
+        Self {
+            active,
+            verify_only: Vec::new(),
+        }
     }
 
     /// Adds a key that still verifies tokens but signs nothing new.
@@ -177,12 +182,27 @@ mod tests {
 
     #[test]
     fn refuses_weak_secrets_with_a_reason() {
-        assert_eq!(SigningKey::hs256_from_base64("secret").unwrap_err(), KeyError::WellKnown);
-        assert_eq!(SigningKey::hs256_from_base64("CHANGEME").unwrap_err(), KeyError::WellKnown);
-        assert_eq!(SigningKey::hs256_from_base64("c2hvcnQ").unwrap_err(), KeyError::TooShort(5));
-        assert_eq!(SigningKey::hs256_from_base64("not base64 at all!").unwrap_err(), KeyError::NotBase64);
+        assert_eq!(
+            SigningKey::hs256_from_base64("secret").unwrap_err(),
+            KeyError::WellKnown
+        );
+        assert_eq!(
+            SigningKey::hs256_from_base64("CHANGEME").unwrap_err(),
+            KeyError::WellKnown
+        );
+        assert_eq!(
+            SigningKey::hs256_from_base64("c2hvcnQ").unwrap_err(),
+            KeyError::TooShort(5)
+        );
+        assert_eq!(
+            SigningKey::hs256_from_base64("not base64 at all!").unwrap_err(),
+            KeyError::NotBase64
+        );
         let zeros = URL_SAFE_NO_PAD.encode([0u8; 64]);
-        assert_eq!(SigningKey::hs256_from_base64(&zeros).unwrap_err(), KeyError::LowEntropy);
+        assert_eq!(
+            SigningKey::hs256_from_base64(&zeros).unwrap_err(),
+            KeyError::LowEntropy
+        );
     }
 
     #[test]

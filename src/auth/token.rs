@@ -186,7 +186,9 @@ pub fn verify(
     if now >= claims.exp.saturating_add(policy.leeway) {
         return Err(TokenError::Expired);
     }
-    if claims.nbf.saturating_sub(policy.leeway) > now || claims.iat.saturating_sub(policy.leeway) > now {
+    if claims.nbf.saturating_sub(policy.leeway) > now
+        || claims.iat.saturating_sub(policy.leeway) > now
+    {
         return Err(TokenError::NotYetValid);
     }
     Ok(claims)
@@ -203,12 +205,22 @@ mod tests {
     const NOW: UnixTime = 1_800_000_000;
 
     fn policy() -> TokenPolicy {
-        TokenPolicy { issuer: "gatehouse".into(), audience: "gatehouse".into(), access_ttl: 900, leeway: 5 }
+        TokenPolicy {
+            issuer: "gatehouse".into(),
+            audience: "gatehouse".into(),
+            access_ttl: 900,
+            leeway: 5,
+        }
     }
 
     /// A distinct valid test key for each seed.
     fn key(seed: u8) -> SigningKey {
-        SigningKey::hs256(&(0u8..32).map(|i| i.wrapping_mul(31).wrapping_add(seed)).collect::<Vec<_>>()).unwrap()
+        SigningKey::hs256(
+            &(0u8..32)
+                .map(|i| i.wrapping_mul(31).wrapping_add(seed))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap()
     }
 
     fn ring() -> KeyRing {
@@ -223,7 +235,12 @@ mod tests {
     /// original signature.
     fn forge(token: &str, header: &serde_json::Value, claims: &serde_json::Value) -> String {
         let sig = token.rsplit('.').next().unwrap();
-        format!("{}.{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()), sig)
+        format!(
+            "{}.{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(claims.to_string()),
+            sig
+        )
     }
 
     fn parts(token: &str) -> (serde_json::Value, serde_json::Value) {
@@ -251,8 +268,14 @@ mod tests {
         let t = issue(&ring).token;
         let exp = NOW + 900;
         assert!(verify(&ring, &policy(), &t, TokenType::Access, exp + 4).is_ok());
-        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, exp + 5), Err(TokenError::Expired));
-        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, exp + 86_400), Err(TokenError::Expired));
+        assert_eq!(
+            verify(&ring, &policy(), &t, TokenType::Access, exp + 5),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            verify(&ring, &policy(), &t, TokenType::Access, exp + 86_400),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]
@@ -260,7 +283,10 @@ mod tests {
         let ring = ring();
         let t = issue(&ring).token;
         assert!(verify(&ring, &policy(), &t, TokenType::Access, NOW - 5).is_ok());
-        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, NOW - 6), Err(TokenError::NotYetValid));
+        assert_eq!(
+            verify(&ring, &policy(), &t, TokenType::Access, NOW - 6),
+            Err(TokenError::NotYetValid)
+        );
     }
 
     #[test]
@@ -270,7 +296,10 @@ mod tests {
         let (h, mut c) = parts(&t);
         c["role"] = "admin".into();
         let forged = forge(&t, &h, &c);
-        assert_eq!(verify(&ring, &policy(), &forged, TokenType::Access, NOW), Err(TokenError::BadSignature));
+        assert_eq!(
+            verify(&ring, &policy(), &forged, TokenType::Access, NOW),
+            Err(TokenError::BadSignature)
+        );
     }
 
     #[test]
@@ -280,9 +309,20 @@ mod tests {
         let t = issue(&other).token;
         let (mut h, c) = parts(&t);
         h["kid"] = ring.active().kid().into();
-        let forged = format!("{}.{}.{}", B64.encode(h.to_string()), B64.encode(c.to_string()), t.rsplit('.').next().unwrap());
-        assert_eq!(verify(&ring, &policy(), &forged, TokenType::Access, NOW), Err(TokenError::BadSignature));
-        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, NOW), Err(TokenError::UnknownKey));
+        let forged = format!(
+            "{}.{}.{}",
+            B64.encode(h.to_string()),
+            B64.encode(c.to_string()),
+            t.rsplit('.').next().unwrap()
+        );
+        assert_eq!(
+            verify(&ring, &policy(), &forged, TokenType::Access, NOW),
+            Err(TokenError::BadSignature)
+        );
+        assert_eq!(
+            verify(&ring, &policy(), &t, TokenType::Access, NOW),
+            Err(TokenError::UnknownKey)
+        );
     }
 
     #[test]
@@ -292,10 +332,20 @@ mod tests {
         let (_, c) = parts(&t);
         for alg in ["none", "None", "NONE", "nOnE", ""] {
             let header = serde_json::json!({"alg": alg, "typ": "JWT", "kid": ring.active().kid()});
-            let unsigned = format!("{}.{}.", B64.encode(header.to_string()), B64.encode(c.to_string()));
-            assert!(verify(&ring, &policy(), &unsigned, TokenType::Access, NOW).is_err(), "{alg}");
+            let unsigned = format!(
+                "{}.{}.",
+                B64.encode(header.to_string()),
+                B64.encode(c.to_string())
+            );
+            assert!(
+                verify(&ring, &policy(), &unsigned, TokenType::Access, NOW).is_err(),
+                "{alg}"
+            );
             let keep_sig = forge(&t, &header, &c);
-            assert!(verify(&ring, &policy(), &keep_sig, TokenType::Access, NOW).is_err(), "{alg}");
+            assert!(
+                verify(&ring, &policy(), &keep_sig, TokenType::Access, NOW).is_err(),
+                "{alg}"
+            );
         }
     }
 
@@ -329,7 +379,10 @@ mod tests {
             let mut h = h.clone();
             h[name] = value;
             let r = verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW);
-            assert!(matches!(r, Err(TokenError::ForbiddenHeader | TokenError::Malformed)), "{name}: {r:?}");
+            assert!(
+                matches!(r, Err(TokenError::ForbiddenHeader | TokenError::Malformed)),
+                "{name}: {r:?}"
+            );
         }
     }
 
@@ -339,9 +392,15 @@ mod tests {
         let t = issue(&ring).token;
         let (mut h, c) = parts(&t);
         h["kid"] = "../../../../etc/passwd".into();
-        assert_eq!(verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW), Err(TokenError::UnknownKey));
+        assert_eq!(
+            verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW),
+            Err(TokenError::UnknownKey)
+        );
         h.as_object_mut().unwrap().remove("kid");
-        assert_eq!(verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW), Err(TokenError::UnknownKey));
+        assert_eq!(
+            verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW),
+            Err(TokenError::UnknownKey)
+        );
     }
 
     #[test]
@@ -350,11 +409,20 @@ mod tests {
         let t = issue(&ring).token;
         let mut other = policy();
         other.issuer = "someone-else".into();
-        assert_eq!(verify(&ring, &other, &t, TokenType::Access, NOW), Err(TokenError::WrongIssuer));
+        assert_eq!(
+            verify(&ring, &other, &t, TokenType::Access, NOW),
+            Err(TokenError::WrongIssuer)
+        );
         let mut other = policy();
         other.audience = "billing".into();
-        assert_eq!(verify(&ring, &other, &t, TokenType::Access, NOW), Err(TokenError::WrongAudience));
-        assert_eq!(verify(&ring, &policy(), &t, TokenType::Refresh, NOW), Err(TokenError::WrongType));
+        assert_eq!(
+            verify(&ring, &other, &t, TokenType::Access, NOW),
+            Err(TokenError::WrongAudience)
+        );
+        assert_eq!(
+            verify(&ring, &policy(), &t, TokenType::Refresh, NOW),
+            Err(TokenError::WrongType)
+        );
     }
 
     #[test]
@@ -366,18 +434,35 @@ mod tests {
         let mut header = Header::new(key.algorithm());
         header.kid = Some(key.kid().into());
         let t = jsonwebtoken::encode(&header, &claims, key.encoding()).unwrap();
-        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, NOW), Err(TokenError::Malformed));
+        assert_eq!(
+            verify(&ring, &policy(), &t, TokenType::Access, NOW),
+            Err(TokenError::Malformed)
+        );
     }
 
     #[test]
     fn garbage_and_oversized_input_is_malformed() {
         let ring = ring();
-        for junk in ["", "a", "a.b", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9..", "\u{0}\u{0}"] {
+        for junk in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c",
+            "....",
+            "eyJhbGciOiJIUzI1NiJ9..",
+            "\u{0}\u{0}",
+        ] {
             let r = verify(&ring, &policy(), junk, TokenType::Access, NOW);
-            assert!(matches!(r, Err(TokenError::Malformed | TokenError::UnknownKey)), "{junk:?}: {r:?}");
+            assert!(
+                matches!(r, Err(TokenError::Malformed | TokenError::UnknownKey)),
+                "{junk:?}: {r:?}"
+            );
         }
         let huge = "a".repeat(MAX_TOKEN_BYTES + 1);
-        assert_eq!(verify(&ring, &policy(), &huge, TokenType::Access, NOW), Err(TokenError::Malformed));
+        assert_eq!(
+            verify(&ring, &policy(), &huge, TokenType::Access, NOW),
+            Err(TokenError::Malformed)
+        );
     }
 
     #[test]

@@ -71,7 +71,9 @@ impl Db {
             Engine::Sqlite => {
                 // WAL lets readers proceed while a writer commits; the mode
                 // is stored in the file, so once is enough.
-                pool.execute("PRAGMA journal_mode = WAL").await.map_err(ConnectError::Connect)?;
+                pool.execute("PRAGMA journal_mode = WAL")
+                    .await
+                    .map_err(ConnectError::Connect)?;
                 &SQLITE_MIGRATIONS
             }
             Engine::Postgres => &POSTGRES_MIGRATIONS,

@@ -23,7 +23,11 @@ pub struct Principal {
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip(db))]
-pub async fn principal(db: &Db, user_id: &str, jti: &str) -> Result<Option<Principal>, sqlx::Error> {
+pub async fn principal(
+    db: &Db,
+    user_id: &str,
+    jti: &str,
+) -> Result<Option<Principal>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT u.username, u.role, u.disabled_at,
                 (SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = $2) AS revoked
@@ -49,7 +53,13 @@ pub async fn principal(db: &Db, user_id: &str, jti: &str) -> Result<Option<Princ
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip(db))]
-pub async fn revoke(db: &Db, jti: &str, user_id: &str, expires_at: UnixTime, now: UnixTime) -> Result<(), sqlx::Error> {
+pub async fn revoke(
+    db: &Db,
+    jti: &str,
+    user_id: &str,
+    expires_at: UnixTime,
+    now: UnixTime,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (jti) DO NOTHING",

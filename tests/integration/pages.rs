@@ -1,0 +1,377 @@
+//! Server-rendered pages and the server functions behind their forms, with
+//! and without JavaScript.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Registers `alice` and signs in with a plain form post; returns the cookie.
+async fn signed_in_cookie(app: &TestApp) -> String {
+    app.register("alice", PASSWORD).await;
+    let res = app
+        .form_post(
+            "/_fn/login",
+            &[("username", "alice"), ("password", PASSWORD), ("next", "")],
+            &app.url("/login"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    access_cookie(res.headers()).expect("sign-in sets the access cookie")
+}
+
+#[tokio::test]
+async fn dashboard_without_a_cookie_redirects_to_login_and_sends_no_protected_bytes() {
+    let app = spawn_app().await;
+    let res = app.page("/dashboard", None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?next=%2Fdashboard");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body = res.text().await.unwrap();
+    assert!(body.is_empty(), "{body}");
+}
+
+#[tokio::test]
+async fn the_redirect_keeps_the_query_in_next() {
+    let app = spawn_app().await;
+    let res = app.page("/dashboard?tab=2", None).await;
+    assert_eq!(location(&res), "/login?next=%2Fdashboard%3Ftab%3D2");
+}
+
+#[tokio::test]
+async fn signing_in_without_javascript_sets_a_locked_down_cookie_and_lands_on_the_dashboard() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let res = app
+        .form_post(
+            "/_fn/login",
+            &[("username", "alice"), ("password", PASSWORD), ("next", "")],
+            &app.url("/login"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(location(&res), "/dashboard");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let line = set_cookie_line(res.headers()).unwrap();
+    for flag in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=900",
+    ] {
+        assert!(line.contains(flag), "{flag} missing: {line}");
+    }
+    assert!(!line.to_ascii_lowercase().contains("domain="), "{line}");
+    let cookie = access_cookie(res.headers()).unwrap();
+    assert!(
+        !res.text().await.unwrap().contains(&cookie),
+        "the token never appears in a body"
+    );
+
+    let res = app.page("/dashboard", Some(&cookie)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Signed in as <strong>alice</strong>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&cookie),
+        "the token never appears in the page"
+    );
+}
+
+#[tokio::test]
+async fn a_safe_next_is_followed_and_an_unsafe_one_is_not() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let cases = [
+        ("/dashboard?tab=2", "/dashboard?tab=2"),
+        ("//evil.example", "/dashboard"),
+        ("https://evil.example", "/dashboard"),
+        ("/\\evil.example", "/dashboard"),
+        ("/%2F%2Fevil.example", "/dashboard"),
+        ("javascript:alert(1)", "/dashboard"),
+    ];
+    for (next, expected) in cases {
+        let res = app
+            .form_post(
+                "/_fn/login",
+                &[
+                    ("username", "alice"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+                &app.url("/login"),
+                None,
+            )
+            .await;
+        assert_eq!(location(&res), expected, "next={next}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_no_js_sign_in_goes_back_to_the_form_with_only_the_safe_message() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let res = app
+        .form_post(
+            "/_fn/login",
+            &[
+                ("username", "alice"),
+                ("password", "wrong password"),
+                ("next", "/dashboard"),
+            ],
+            &app.url("/login?next=%2Fdashboard"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    assert!(access_cookie(res.headers()).is_none());
+    let loc = location(&res);
+    assert!(loc.starts_with("/login?next=%2Fdashboard&__path="), "{loc}");
+    let err = loc.split("__err=").nth(1).unwrap().replace("%3D", "=");
+    let decoded: Value = serde_json::from_slice(&URL_SAFE.decode(err).unwrap()).unwrap();
+    assert_eq!(decoded, json!("BadCredentials"));
+
+    // The page then shows the message.
+    let html = app.page(&loc, None).await.text().await.unwrap();
+    assert!(html.contains("Bad username or password"), "{html}");
+}
+
+#[tokio::test]
+async fn a_cross_site_referer_never_becomes_a_redirect() {
+    let app = spawn_app().await;
+    for referer in [
+        "https://evil.example/phish",
+        "http://evil.example/",
+        "//evil.example/x",
+    ] {
+        let res = app
+            .form_post(
+                "/_fn/login",
+                &[
+                    ("username", "alice"),
+                    ("password", "wrong password"),
+                    ("next", ""),
+                ],
+                referer,
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), 302);
+        let loc = location(&res);
+        assert!(
+            loc.starts_with('/') && !loc.starts_with("//"),
+            "{referer} -> {loc}"
+        );
+        assert!(!loc.contains("evil"), "{referer} -> {loc}");
+    }
+}
+
+#[tokio::test]
+async fn hydrated_server_function_errors_carry_their_real_status() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let res = app
+        .fn_call(
+            "/_fn/login",
+            &[("username", "alice"), ("password", "nope nope")],
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.json::<Value>().await.unwrap(), json!("BadCredentials"));
+
+    let res = app
+        .fn_call(
+            "/_fn/register",
+            &[("username", "x"), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "username");
+
+    let res = app
+        .fn_call(
+            "/_fn/register",
+            &[("username", "alice"), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+}
+
+#[tokio::test]
+async fn malformed_server_function_input_is_a_400_without_internal_text() {
+    let app = spawn_app().await;
+    let res = app.fn_call("/_fn/login", &[("nonsense", "1")], None).await;
+    assert_eq!(res.status(), 400);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("The form could not be read"), "{body}");
+    assert!(
+        !body.to_lowercase().contains("serde") && !body.contains("missing field"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_hydrated_sign_in_sets_the_cookie_and_asks_the_client_to_navigate() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let res = app
+        .fn_call(
+            "/_fn/login",
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("next", "/dashboard"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().contains_key("serverfnredirect"));
+    assert_eq!(location(&res), "/dashboard");
+    assert!(access_cookie(res.headers()).is_some());
+}
+
+#[tokio::test]
+async fn signing_out_kills_the_copied_cookie_on_the_server() {
+    let app = spawn_app().await;
+    let cookie = signed_in_cookie(&app).await;
+    let res = app
+        .form_post("/_fn/logout", &[], &app.url("/dashboard"), Some(&cookie))
+        .await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(location(&res), "/login?signed_out=1");
+    let line = set_cookie_line(res.headers()).unwrap();
+    assert!(line.contains("Max-Age=0"), "{line}");
+
+    // Replaying the old cookie fails everywhere.
+    let res = app.page("/dashboard", Some(&cookie)).await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        set_cookie_line(res.headers())
+            .unwrap()
+            .contains("Max-Age=0"),
+        "a dead cookie is cleared"
+    );
+    let res = app
+        .client
+        .get(app.url("/api/protected"))
+        .header("cookie", format!("{ACCESS_COOKIE}={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let res = app.fn_call("/_fn/me", &[], Some(&cookie)).await;
+    assert_eq!(res.json::<Value>().await.unwrap(), Value::Null);
+}
+
+#[tokio::test]
+async fn an_expired_access_cookie_redirects_to_login() {
+    let app = spawn_app().await;
+    let cookie = signed_in_cookie(&app).await;
+    app.clock.advance(900 + app.state.tokens.leeway);
+    let res = app.page("/dashboard", Some(&cookie)).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?next=%2Fdashboard");
+}
+
+#[tokio::test]
+async fn a_tampered_or_huge_cookie_redirects_to_login() {
+    let app = spawn_app().await;
+    let cookie = signed_in_cookie(&app).await;
+    let tampered = format!("{}x", cookie);
+    let huge = "a".repeat(64 * 1024);
+    for bad in [tampered.as_str(), huge.as_str(), "", "not-a-jwt"] {
+        let res = app.page("/dashboard", Some(bad)).await;
+        assert_eq!(res.status(), 303, "{}", &bad[..bad.len().min(16)]);
+    }
+}
+
+#[tokio::test]
+async fn registering_through_the_form_leads_to_sign_in() {
+    let app = spawn_app().await;
+    let res = app
+        .form_post(
+            "/_fn/register",
+            &[("username", "bob"), ("password", PASSWORD)],
+            &app.url("/register"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(location(&res), "/login?registered=1");
+    assert_eq!(app.login("bob", PASSWORD).await.status(), 200);
+    let html = app
+        .page("/login?registered=1", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Your account is ready"), "{html}");
+}
+
+#[tokio::test]
+async fn the_forms_have_labelled_fields_with_the_expected_names() {
+    let app = spawn_app().await;
+    for path in ["/login", "/register"] {
+        let res = app.page(path, None).await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        for needle in [
+            r#"<label for="username""#,
+            r#"name="username""#,
+            r#"<label for="password""#,
+            r#"name="password""#,
+        ] {
+            assert!(html.contains(needle), "{path}: {needle}");
+        }
+        assert!(
+            html.contains(r#"action="/_fn/"#),
+            "{path}: the form posts to a server function"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_page_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/register", "/no-such-page"] {
+        let res = app.page(path, None).await;
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            h["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert!(h.contains_key("x-request-id"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_real_404() {
+    let app = spawn_app().await;
+    let res = app.page("/no-such-page", None).await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("Page not found"));
+}
