@@ -18,9 +18,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 apt_packages=()
 have chromium || apt_packages+=(chromium)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || have initdb || apt_packages+=(postgresql)
-have pkg-config || apt_packages+=(pkg-config)
-have wrk || apt_packages+=(wrk)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -2,24 +2,75 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
+use crate::app::auth::{Logout, current_user};
 use crate::error::AppError;
 
-/// The site header with the main navigation.
+/// The Gatehouse mark, inline so it never depends on a font.
+#[component]
+fn Mark() -> impl IntoView {
+    view! {
+        <svg class="brand-mark" viewBox="0 0 64 64" width="26" height="26" aria-hidden="true" focusable="false">
+            <path d="M32 4 8 13v17c0 15 10 26 24 30 14-4 24-15 24-30V13L32 4Z" fill="currentColor" />
+            <path d="M22 30h20v16H22z" fill="var(--surface)" />
+            <path d="M26 30v-5a6 6 0 0 1 12 0v5" fill="none" stroke="var(--surface)" stroke-width="4" />
+        </svg>
+    }
+}
+
+/// The site header: who is signed in and a sign-out button, or the ways
+/// in. Re-checked on every navigation; rendered on the server before the
+/// page is sent, so it is right without JavaScript too.
 #[component]
 pub fn Header() -> impl IntoView {
+    let location = use_location();
+    let viewer = Resource::new_blocking(move || location.pathname.get(), |_| current_user());
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">
-                <span class="brand-mark" aria-hidden="true">"⛨"</span>
+                <Mark />
                 "Gatehouse"
             </A>
             <nav aria-label="Main">
-                <A href="/dashboard">"Dashboard"</A>
-                <A href="/login">"Sign in"</A>
-                <A href="/register" attr:class="button-link">"Create account"</A>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match viewer.await {
+                            Ok(Some(v)) => {
+                                view! {
+                                    <A href="/dashboard">"Dashboard"</A>
+                                    <span class="who" data-testid="header-user">
+                                        {v.username} <span class="role">{v.role.to_string()}</span>
+                                    </span>
+                                    <SignOut />
+                                }
+                                    .into_any()
+                            }
+                            _ => {
+                                view! {
+                                    <A href="/login">"Sign in"</A>
+                                    <A href="/register" attr:class="button-link">"Create account"</A>
+                                }
+                                    .into_any()
+                            }
+                        }
+                    })}
+                </Suspense>
             </nav>
         </header>
+    }
+}
+
+/// Signs out: revokes the token on the server and clears the cookie.
+#[component]
+fn SignOut() -> impl IntoView {
+    let action = ServerAction::<Logout>::new();
+    view! {
+        <ActionForm action=action attr:class="inline-form">
+            <button type="submit" class="button small" data-testid="sign-out" disabled=move || action.pending().get()>
+                "Sign out"
+            </button>
+        </ActionForm>
     }
 }
 

@@ -110,3 +110,47 @@ impl Hasher {
         Ok(tokio::task::spawn_blocking(work).await??)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHEAP: HashParams = HashParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    fn pw(s: &str) -> Password {
+        Password::parse_attempt(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn verifies_known_hashes_and_never_matches_without_an_account() {
+        let h = Hasher::new(CHEAP, 2, 8).unwrap();
+        let stored = h.hash(pw("correct horse")).await.unwrap();
+        assert!(
+            h.verify(pw("correct horse"), Some(stored.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(!h.verify(pw("wrong"), Some(stored)).await.unwrap());
+        // The dummy hash's own password still fails when there is no account.
+        assert!(
+            !h.verify(pw("gatehouse-dummy-password"), None)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_at_once_instead_of_growing() {
+        // One running, one waiting; the third is turned away. The futures
+        // are polled in order within one task, so this is deterministic.
+        let h = Hasher::new(CHEAP, 1, 1).unwrap();
+        let (a, b, c) = tokio::join!(h.hash(pw("one")), h.hash(pw("two")), h.hash(pw("three")));
+        assert!(a.is_ok() && b.is_ok());
+        assert!(matches!(c, Err(HasherError::Busy)));
+        assert_eq!(h.waiting.load(Ordering::SeqCst), 0, "the queue drains");
+    }
+}

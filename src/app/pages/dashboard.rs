@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::app::auth::{Logout, current_user};
+use crate::app::auth::current_user;
 
 /// The signed-in home. The server's page guard has already refused anyone
 /// without a valid session; the redirect below covers client-side
@@ -23,7 +23,6 @@ pub fn DashboardPage() -> impl IntoView {
                                     "Signed in as " <strong>{v.username}</strong>
                                 </p>
                                 <p class="muted">"Role: " {v.role.to_string()}</p>
-                                <SignOut />
                             </section>
                         }
                             .into_any()
@@ -33,17 +32,5 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-    }
-}
-
-#[component]
-fn SignOut() -> impl IntoView {
-    let action = ServerAction::<Logout>::new();
-    view! {
-        <ActionForm action=action>
-            <button type="submit" class="button" data-testid="sign-out" disabled=move || action.pending().get()>
-                "Sign out"
-            </button>
-        </ActionForm>
     }
 }

@@ -13,7 +13,11 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
+    // A notice from the previous step, until the person submits the form.
     let notice = move || {
+        if action.version().get() > 0 || action.value().with(Option::is_some) {
+            return None;
+        }
         let q = query.read();
         if q.get("registered").is_some() {
             Some("Your account is ready. Sign in to continue.")

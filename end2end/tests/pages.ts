@@ -1,0 +1,91 @@
+import { expect, type Page, type ConsoleMessage } from "@playwright/test";
+
+export const PASSWORD = "correct horse battery";
+
+/** A username no other test uses (3-32 chars of [a-z0-9._-]). */
+export function uniqueName(prefix = "u"): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Collects console errors and warnings (hydration mismatches show up here). */
+export function watchConsole(page: Page): ConsoleMessage[] {
+  const seen: ConsoleMessage[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning") {
+      seen.push({ type: () => msg.type(), text: () => `${msg.text()} (${msg.location().url})` } as ConsoleMessage);
+    }
+  });
+  page.on("pageerror", (err) => {
+    seen.push({ type: () => "error", text: () => String(err) } as ConsoleMessage);
+  });
+  return seen;
+}
+
+/** Waits until the app is interactive, when JavaScript is on. */
+export async function hydrated(page: Page, js = true): Promise<void> {
+  if (js) await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+export class RegisterPage {
+  constructor(private page: Page, private js = true) {}
+
+  async open() {
+    await this.page.goto("/register");
+    await hydrated(this.page, this.js);
+  }
+
+  async register(username: string, password = PASSWORD) {
+    await this.page.getByLabel("Username").fill(username);
+    await this.page.getByLabel("Password").fill(password);
+    await this.page.getByTestId("register-submit").click();
+  }
+}
+
+export class LoginPage {
+  constructor(private page: Page, private js = true) {}
+
+  async open(query = "") {
+    await this.page.goto(`/login${query}`);
+    await hydrated(this.page, this.js);
+  }
+
+  async signIn(username: string, password = PASSWORD) {
+    await this.page.getByLabel("Username").fill(username);
+    await this.page.getByLabel("Password").fill(password);
+    await this.page.getByTestId("login-submit").click();
+  }
+
+  error() {
+    return this.page.getByTestId("form-error");
+  }
+
+  notice() {
+    return this.page.getByTestId("notice");
+  }
+}
+
+export class Dashboard {
+  constructor(private page: Page) {}
+
+  signedInAs() {
+    return this.page.getByTestId("signed-in-as");
+  }
+
+  async signOut() {
+    await this.page.getByTestId("sign-out").click();
+  }
+}
+
+/** Registers and signs in a fresh account; returns its name. */
+export async function registerAndSignIn(page: Page, js = true): Promise<string> {
+  const name = uniqueName();
+  const register = new RegisterPage(page, js);
+  await register.open();
+  await register.register(name);
+  await expect(page).toHaveURL(/\/login\?registered=1$/);
+  await hydrated(page, js);
+  await new LoginPage(page, js).signIn(name);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(new Dashboard(page).signedInAs()).toHaveText(`Signed in as ${name}`);
+  return name;
+}

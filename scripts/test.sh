@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Every check, in the order a failure is cheapest to find: format, lints
+# for the server and the browser build, unit and integration tests on
+# SQLite and on a throwaway PostgreSQL, then the Playwright suite against
+# the release build in Chromium. Ends with one summary line.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+
+step "format"
+cargo fmt --all --check
+
+step "clippy: server (ssr)"
+cargo clippy --features ssr --all-targets -- -D warnings
+
+step "clippy: browser (hydrate, wasm32)"
+cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and integration tests on SQLite"
+cargo test --features ssr 2>&1 | tee -a "$results"
+
+step "integration tests on PostgreSQL"
+# shellcheck source=scripts/postgres.sh
+source scripts/postgres.sh
+pg_start
+trap 'pg_stop; rm -f "$results"' EXIT
+GATEHOUSE_TEST_DB=postgres cargo test --features ssr --test integration 2>&1 | tee -a "$results"
+pg_stop
+
+step "release build"
+cargo leptos build --release
+
+step "end-to-end tests (Playwright, Chromium)"
+(cd end2end && npx playwright test) 2>&1 | tee -a "$results"
+
+passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$results" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ passed; [0-9]+ failed' "$results" | awk '{s += $3} END {print s + 0}')
+e2e_passed=$(grep -Eo '^ +[0-9]+ passed' "$results" | awk '{s += $1} END {print s + 0}')
+e2e_failed=$(grep -Eo '^ +[0-9]+ failed' "$results" | awk '{s += $1} END {print s + 0}')
+echo
+echo "gatehouse: $((passed + e2e_passed)) passed, $((failed + e2e_failed)) failed"
