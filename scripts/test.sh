@@ -40,9 +40,11 @@ cargo leptos build --release
 step "end-to-end tests (Playwright, Chromium)"
 (cd end2end && npx playwright test) 2>&1 | tee -a "$results"
 
-passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$results" | awk '{s += $4} END {print s + 0}')
-failed=$(grep -Eo '[0-9]+ passed; [0-9]+ failed' "$results" | awk '{s += $3} END {print s + 0}')
-e2e_passed=$(grep -Eo '^ +[0-9]+ passed' "$results" | awk '{s += $1} END {print s + 0}')
-e2e_failed=$(grep -Eo '^ +[0-9]+ failed' "$results" | awk '{s += $1} END {print s + 0}')
-echo
-echo "gatehouse: $((passed + e2e_passed)) passed, $((failed + e2e_failed)) failed"
+# One line for the whole run: cargo's "test result" lines plus Playwright's
+# closing "N passed" / "N failed" lines.
+awk '
+  /test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+  /^ +[0-9]+ passed/ { p += $1 }
+  /^ +[0-9]+ failed/ { f += $1 }
+  END { printf "\ngatehouse: %d passed, %d failed\n", p, f }
+' "$results"

@@ -69,15 +69,8 @@ impl AppError {
     #[cfg(feature = "ssr")]
     #[track_caller]
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
-        let mut chain = cause.to_string();
-        let mut source = cause.source();
-        while let Some(s) = source {
-            chain.push_str(": ");
-            chain.push_str(&s.to_string());
-            source = s.source();
-        }
         let at = std::panic::Location::caller();
-        tracing::error!(error = %chain, at = %at, "internal error");
+        tracing::error!(error = %crate::telemetry::chain(cause), at = %at, "internal error");
         Self::Internal
     }
 }

@@ -74,6 +74,22 @@ fn SignOut() -> impl IntoView {
     }
 }
 
+/// A form's submit button: disabled and relabelled while the server
+/// function runs, so a form cannot be sent twice.
+#[component]
+pub fn Submit(
+    #[prop(into)] pending: Signal<bool>,
+    label: &'static str,
+    pending_label: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <button type="submit" class="button primary" disabled=move || pending.get() data-testid=testid>
+            {move || if pending.get() { pending_label } else { label }}
+        </button>
+    }
+}
+
 /// The error of the last submission, announced to screen readers.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {

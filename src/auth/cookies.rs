@@ -12,26 +12,24 @@ pub const ACCESS_COOKIE: &str = "__Host-gatehouse-access";
 /// A `Set-Cookie` value carrying `token` for `max_age` seconds: HttpOnly
 /// (no script can read it), Secure, SameSite=Lax, host-only.
 pub fn set_access(token: &str, max_age: i64) -> HeaderValue {
-    let cookie = Cookie::build((ACCESS_COOKIE, token))
-        .path("/")
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Lax)
-        .max_age(cookie_duration(max_age))
-        .build();
-    header_value(&cookie)
+    access_cookie(token, max_age)
 }
 
 /// A `Set-Cookie` value that deletes the access cookie.
 pub fn clear_access() -> HeaderValue {
-    let cookie = Cookie::build((ACCESS_COOKIE, ""))
+    access_cookie("", 0)
+}
+
+fn access_cookie(value: &str, max_age: i64) -> HeaderValue {
+    let cookie = Cookie::build((ACCESS_COOKIE, value))
         .path("/")
         .http_only(true)
         .secure(true)
         .same_site(SameSite::Lax)
-        .max_age(cookie_duration(0))
+        .max_age(time::Duration::seconds(max_age.max(0)))
         .build();
-    header_value(&cookie)
+    // A JWT is base64url and dots: always a valid header value.
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// The access token from the request's cookies, if one is present.
@@ -50,15 +48,6 @@ pub fn read_access(headers: &HeaderMap) -> Option<String> {
     CookieJar::from_headers(headers)
         .get(ACCESS_COOKIE)
         .map(|c| c.value().to_owned())
-}
-
-fn cookie_duration(secs: i64) -> time::Duration {
-    time::Duration::seconds(secs.max(0))
-}
-
-fn header_value(cookie: &Cookie<'_>) -> HeaderValue {
-    // A JWT is base64url and dots: always a valid header value.
-    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::app::auth::Login;
-use crate::app::components::{Field, FormError};
+use crate::app::components::{Field, FormError, Submit};
 
 /// Sign-in form. Works as a plain form post without JavaScript and as a
 /// server-function call when hydrated.
@@ -38,9 +38,7 @@ pub fn LoginPage() -> impl IntoView {
                 <Field id="username" label="Username" autocomplete="username" maxlength=32 />
                 <Field id="password" label="Password" kind="password" autocomplete="current-password" />
                 <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
-                <button type="submit" class="button primary" disabled=move || pending.get() data-testid="login-submit">
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                </button>
+                <Submit pending label="Sign in" pending_label="Signing in…" testid="login-submit" />
             </ActionForm>
             <p class="alt">"New to Gatehouse? " <A href="/register">"Create an account"</A></p>
         </section>

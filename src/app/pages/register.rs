@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::app::auth::Register;
-use crate::app::components::{Field, FormError};
+use crate::app::components::{Field, FormError, Submit};
 
 /// Account creation.
 #[component]
@@ -30,9 +30,7 @@ pub fn RegisterPage() -> impl IntoView {
                     hint="At least 8 characters. A long passphrase is best."
                 />
                 <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
-                <button type="submit" class="button primary" disabled=move || pending.get() data-testid="register-submit">
-                    {move || if pending.get() { "Creating account…" } else { "Create account" }}
-                </button>
+                <Submit pending label="Create account" pending_label="Creating account…" testid="register-submit" />
             </ActionForm>
             <p class="alt">"Already have an account? " <A href="/login">"Sign in"</A></p>
         </section>
