@@ -21,6 +21,7 @@ test.describe("with JavaScript", () => {
   });
 
   test("signed out, the dashboard redirects to sign-in on the server", async ({ page, request }) => {
+    const console = watchConsole(page);
     const res = await request.get("/dashboard", { maxRedirects: 0, headers: { accept: "text/html" } });
     expect(res.status()).toBe(303);
     expect(res.headers()["location"]).toBe("/login?next=%2Fdashboard");
@@ -30,6 +31,8 @@ test.describe("with JavaScript", () => {
     await expect(page).toHaveURL(/\/login\?next=%2Fdashboard$/);
     await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
     await expect(page.getByText("Signed in as")).toHaveCount(0);
+    await hydrated(page);
+    expect(console.map((m) => m.text())).toEqual([]);
   });
 
   test("the session cookie is HttpOnly, Secure, SameSite, host-only and short-lived", async ({ page, context }) => {
