@@ -10,6 +10,7 @@ use leptos::config::LeptosOptions;
 use secrecy::SecretString;
 
 use crate::auth::password::HashParams;
+use crate::auth::refresh::RefreshPolicy;
 use crate::auth::token::TokenPolicy;
 
 /// Local mode generates what is missing; production refuses to start
@@ -38,6 +39,7 @@ pub struct Settings {
     /// Base64 HS256 secret; generated into `data_dir` when absent locally.
     pub jwt_secret: Option<SecretString>,
     pub tokens: TokenPolicy,
+    pub refresh: RefreshPolicy,
     pub hash_params: HashParams,
     /// At most this many hashes run at once (defaults to the core count).
     pub hash_concurrency: usize,
@@ -55,10 +57,7 @@ pub struct ConfigError {
 }
 
 fn problem(name: &'static str, problem: impl ToString) -> ConfigError {
-    ConfigError {
-        name,
-        problem: problem.to_string(),
-    }
+    ConfigError { name, problem: problem.to_string() }
 }
 
 const DEFAULT_ACCESS_TTL: i64 = 15 * 60;
@@ -80,6 +79,7 @@ impl Settings {
                 access_ttl: DEFAULT_ACCESS_TTL,
                 leeway: DEFAULT_LEEWAY,
             },
+            refresh: RefreshPolicy::default(),
             hash_params: HashParams::OWASP,
             hash_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
             log_format: LogFormat::Pretty,
@@ -93,9 +93,7 @@ impl Settings {
     /// # Errors
     /// [`ConfigError`] naming the first variable that cannot be used.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let site = leptos::config::get_configuration(None)
-            .map_err(|e| problem("LEPTOS_*", e))?
-            .leptos_options;
+        let site = leptos::config::get_configuration(None).map_err(|e| problem("LEPTOS_*", e))?.leptos_options;
         Self::from_vars(std::env::vars(), site)
     }
 
@@ -117,29 +115,17 @@ impl Settings {
             None | Some("local") => Mode::Local,
             Some("production") => Mode::Production,
             Some(other) => {
-                return Err(problem(
-                    "GATEHOUSE_ENV",
-                    format!("'{other}' is not 'local' or 'production'"),
-                ));
+                return Err(problem("GATEHOUSE_ENV", format!("'{other}' is not 'local' or 'production'")));
             }
         };
         if let Some(addr) = get("GATEHOUSE_ADDR") {
-            s.listen_addr = addr.parse().map_err(|_| {
-                problem(
-                    "GATEHOUSE_ADDR",
-                    format!("'{addr}' is not host:port, e.g. 127.0.0.1:3000"),
-                )
-            })?;
+            s.listen_addr = addr
+                .parse()
+                .map_err(|_| problem("GATEHOUSE_ADDR", format!("'{addr}' is not host:port, e.g. 127.0.0.1:3000")))?;
         }
         if let Some(url) = get("GATEHOUSE_DATABASE_URL").or_else(|| get("DATABASE_URL")) {
-            if !(url.starts_with("sqlite:")
-                || url.starts_with("postgres://")
-                || url.starts_with("postgresql://"))
-            {
-                return Err(problem(
-                    "GATEHOUSE_DATABASE_URL",
-                    "must start with sqlite:, postgres:// or postgresql://",
-                ));
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(problem("GATEHOUSE_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
             }
             s.database_url = url.to_owned();
         }
@@ -150,26 +136,27 @@ impl Settings {
         if let Some(aud) = get("GATEHOUSE_JWT_AUDIENCE") {
             s.tokens.audience = aud.to_owned();
         }
-        s.tokens.access_ttl = seconds(
-            get("GATEHOUSE_ACCESS_TTL_SECS"),
-            "GATEHOUSE_ACCESS_TTL_SECS",
-            DEFAULT_ACCESS_TTL,
-            5..=86_400,
+        s.tokens.access_ttl =
+            seconds(get("GATEHOUSE_ACCESS_TTL_SECS"), "GATEHOUSE_ACCESS_TTL_SECS", DEFAULT_ACCESS_TTL, 5..=86_400)?;
+        s.tokens.leeway =
+            seconds(get("GATEHOUSE_CLOCK_LEEWAY_SECS"), "GATEHOUSE_CLOCK_LEEWAY_SECS", DEFAULT_LEEWAY, 0..=300)?;
+        let d = RefreshPolicy::default();
+        s.refresh.idle_ttl =
+            seconds(get("GATEHOUSE_REFRESH_IDLE_SECS"), "GATEHOUSE_REFRESH_IDLE_SECS", d.idle_ttl, 60..=90 * 86_400)?;
+        s.refresh.absolute_ttl = seconds(
+            get("GATEHOUSE_REFRESH_ABSOLUTE_SECS"),
+            "GATEHOUSE_REFRESH_ABSOLUTE_SECS",
+            d.absolute_ttl,
+            60..=365 * 86_400,
         )?;
-        s.tokens.leeway = seconds(
-            get("GATEHOUSE_CLOCK_LEEWAY_SECS"),
-            "GATEHOUSE_CLOCK_LEEWAY_SECS",
-            DEFAULT_LEEWAY,
-            0..=300,
-        )?;
+        if s.refresh.idle_ttl > s.refresh.absolute_ttl {
+            return Err(problem("GATEHOUSE_REFRESH_IDLE_SECS", "must not exceed GATEHOUSE_REFRESH_ABSOLUTE_SECS"));
+        }
         s.log_format = match get("GATEHOUSE_LOG_FORMAT") {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
             Some(other) => {
-                return Err(problem(
-                    "GATEHOUSE_LOG_FORMAT",
-                    format!("'{other}' is not 'pretty' or 'json'"),
-                ));
+                return Err(problem("GATEHOUSE_LOG_FORMAT", format!("'{other}' is not 'pretty' or 'json'")));
             }
         };
         if let Some(filter) = get("GATEHOUSE_LOG") {
@@ -187,10 +174,7 @@ impl Settings {
 
 /// The SQLite URL for a file in `data_dir`, created on first use.
 pub fn sqlite_url(data_dir: &std::path::Path) -> String {
-    format!(
-        "sqlite://{}?mode=rwc",
-        data_dir.join("gatehouse.db").display()
-    )
+    format!("sqlite://{}?mode=rwc", data_dir.join("gatehouse.db").display())
 }
 
 fn seconds(
@@ -200,14 +184,9 @@ fn seconds(
     range: std::ops::RangeInclusive<i64>,
 ) -> Result<i64, ConfigError> {
     let Some(v) = value else { return Ok(default) };
-    let n: i64 = v
-        .parse()
-        .map_err(|_| problem(name, format!("'{v}' is not a whole number of seconds")))?;
+    let n: i64 = v.parse().map_err(|_| problem(name, format!("'{v}' is not a whole number of seconds")))?;
     if !range.contains(&n) {
-        return Err(problem(
-            name,
-            format!("{n} is outside {}..={}", range.start(), range.end()),
-        ));
+        return Err(problem(name, format!("{n} is outside {}..={}", range.start(), range.end())));
     }
     Ok(n)
 }
@@ -217,10 +196,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     fn site() -> LeptosOptions {
@@ -238,8 +214,7 @@ mod tests {
 
     #[test]
     fn production_without_a_secret_refuses_to_start() {
-        let err =
-            Settings::from_vars(vars(&[("GATEHOUSE_ENV", "production")]), site()).unwrap_err();
+        let err = Settings::from_vars(vars(&[("GATEHOUSE_ENV", "production")]), site()).unwrap_err();
         assert!(err.to_string().starts_with("GATEHOUSE_JWT_SECRET"), "{err}");
     }
 
@@ -259,11 +234,7 @@ mod tests {
 
     #[test]
     fn database_url_alias_is_honoured() {
-        let s = Settings::from_vars(
-            vars(&[("DATABASE_URL", "postgres://u@localhost/db")]),
-            site(),
-        )
-        .unwrap();
+        let s = Settings::from_vars(vars(&[("DATABASE_URL", "postgres://u@localhost/db")]), site()).unwrap();
         assert_eq!(s.database_url, "postgres://u@localhost/db");
     }
 }

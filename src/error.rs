@@ -12,10 +12,7 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     /// Input was refused; `field` names the form field when one is to blame.
     #[error("{message}")]
-    Invalid {
-        field: Option<String>,
-        message: String,
-    },
+    Invalid { field: Option<String>, message: String },
     /// The same answer for an unknown user and a wrong password.
     #[error("Bad username or password")]
     BadCredentials,
@@ -38,10 +35,7 @@ pub enum AppError {
 impl AppError {
     /// A refused field, with the message to show beside it.
     pub fn invalid(field: &str, message: impl ToString) -> Self {
-        Self::Invalid {
-            field: Some(field.to_owned()),
-            message: message.to_string(),
-        }
+        Self::Invalid { field: Some(field.to_owned()), message: message.to_string() }
     }
 
     /// The form field this error belongs to, if any.
@@ -96,27 +90,17 @@ impl FromServerFnError for AppError {
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         use axum::http::{HeaderValue, StatusCode, header};
-        let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (
-            status,
-            axum::Json(serde_json::json!({ "msg": self.to_string() })),
-        )
-            .into_response();
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(serde_json::json!({ "msg": self.to_string() }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750: a 401 names the scheme it wants.
             let challenge = match self {
                 Self::Unauthorized(_) => r#"Bearer realm="gatehouse", error="invalid_token""#,
                 _ => r#"Bearer realm="gatehouse""#,
             };
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }
 }

@@ -25,10 +25,7 @@ pub enum KeystoreError {
     #[error("the key file {path} is readable by other users; run `chmod 600 {path}`")]
     Permissions { path: PathBuf },
     #[error("could not read or write {path}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("the operating system has no randomness to give")]
     Random(#[from] getrandom::Error),
 }
@@ -40,35 +37,22 @@ pub enum KeystoreError {
 /// unreadable, corrupt or too widely readable.
 pub fn load(settings: &Settings) -> Result<KeyRing, KeystoreError> {
     if let Some(secret) = &settings.jwt_secret {
-        let key = SigningKey::hs256_from_base64(secret.expose_secret())
-            .map_err(KeystoreError::Configured)?;
+        let key = SigningKey::hs256_from_base64(secret.expose_secret()).map_err(KeystoreError::Configured)?;
         return Ok(KeyRing::single(key));
     }
-    debug_assert_eq!(
-        settings.mode,
-        Mode::Local,
-        "config refuses production without a secret"
-    );
+    debug_assert_eq!(settings.mode, Mode::Local, "config refuses production without a secret");
     load_or_create(&settings.data_dir.join(KEY_FILE)).map(KeyRing::single)
 }
 
 fn load_or_create(path: &Path) -> Result<SigningKey, KeystoreError> {
-    let io = |source| KeystoreError::Io {
-        path: path.to_owned(),
-        source,
-    };
+    let io = |source| KeystoreError::Io { path: path.to_owned(), source };
     match fs::read_to_string(path) {
         Ok(text) => {
             let mode = fs::metadata(path).map_err(io)?.permissions().mode();
             if mode & 0o077 != 0 {
-                return Err(KeystoreError::Permissions {
-                    path: path.to_owned(),
-                });
+                return Err(KeystoreError::Permissions { path: path.to_owned() });
             }
-            SigningKey::hs256_from_base64(&text).map_err(|source| KeystoreError::File {
-                path: path.to_owned(),
-                source,
-            })
+            SigningKey::hs256_from_base64(&text).map_err(|source| KeystoreError::File { path: path.to_owned(), source })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent() {
@@ -77,16 +61,9 @@ fn load_or_create(path: &Path) -> Result<SigningKey, KeystoreError> {
             let (key, text) = SigningKey::generate_hs256()?;
             // create_new: two instances starting at once cannot overwrite
             // each other's key; the loser reads the winner's.
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-            {
+            match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
                 Ok(mut file) => {
-                    file.write_all(text.as_bytes())
-                        .and_then(|()| file.sync_all())
-                        .map_err(io)?;
+                    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
                     tracing::info!(kid = key.kid(), "generated a new signing key");
                     Ok(key)
                 }
@@ -119,27 +96,14 @@ mod tests {
         let path = dir.path().join(KEY_FILE);
         load_or_create(&path).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            load_or_create(&path),
-            Err(KeystoreError::Permissions { .. })
-        ));
+        assert!(matches!(load_or_create(&path), Err(KeystoreError::Permissions { .. })));
     }
 
     #[test]
     fn a_corrupt_key_file_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(KEY_FILE);
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .unwrap()
-            .write_all(b"short")
-            .unwrap();
-        assert!(matches!(
-            load_or_create(&path),
-            Err(KeystoreError::File { .. })
-        ));
+        OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).unwrap().write_all(b"short").unwrap();
+        assert!(matches!(load_or_create(&path), Err(KeystoreError::File { .. })));
     }
 }

@@ -21,10 +21,7 @@ async fn main() -> ExitCode {
         Ok(app) => app,
         Err(e) => {
             tracing::error!(error = %gatehouse::telemetry::chain(&e), "gatehouse could not start");
-            eprintln!(
-                "gatehouse: could not start: {}",
-                gatehouse::telemetry::chain(&e)
-            );
+            eprintln!("gatehouse: could not start: {}", gatehouse::telemetry::chain(&e));
             return ExitCode::from(1);
         }
     };

@@ -20,16 +20,10 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Refuses oversized bodies: at once when `Content-Length` says so, and
 /// mid-stream otherwise.
 pub async fn limit_body(req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        let msg = format!(
-            "Request body is too large (limit {} KiB)",
-            MAX_BODY_BYTES / 1024
-        );
+        let msg = format!("Request body is too large (limit {} KiB)", MAX_BODY_BYTES / 1024);
         return if req.uri().path().starts_with("/api/") {
             AppError::TooLarge(msg).into_response()
         } else {
@@ -56,9 +50,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     }
     h.entry(header::HeaderName::from_static("permissions-policy"))
-        .or_insert(HeaderValue::from_static(
-            "camera=(), microphone=(), geolocation=(), payment=()",
-        ));
+        .or_insert(HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"));
     res
 }
 
@@ -73,8 +65,7 @@ pub async fn server_fn_boundary(req: Request, next: Next) -> Response {
     }
     let host = req.headers().get(header::HOST).cloned();
     let mut res = next.run(req).await;
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 
     if let Some(location) = res.headers().get(header::LOCATION) {
         let safe = same_site_location(location, host.as_ref());
@@ -83,12 +74,9 @@ pub async fn server_fn_boundary(req: Request, next: Next) -> Response {
 
     if res.status() == StatusCode::INTERNAL_SERVER_ERROR && is_json(res.headers()) {
         let (mut parts, body) = res.into_parts();
-        let bytes = axum::body::to_bytes(body, 64 * 1024)
-            .await
-            .unwrap_or_default();
+        let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
         if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-            parts.status =
-                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         }
         return Response::from_parts(parts, Body::from(bytes));
     }
@@ -96,10 +84,7 @@ pub async fn server_fn_boundary(req: Request, next: Next) -> Response {
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"))
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json"))
 }
 
 /// `location` if it stays on `host`, as a path; otherwise `/`.
@@ -120,12 +105,7 @@ fn same_site_location(location: &HeaderValue, host: Option<&HeaderValue>) -> Hea
     }
     match uri.authority() {
         None if uri.scheme().is_none() => HeaderValue::from_str(path_and_query).unwrap_or(fallback),
-        Some(authority)
-            if host.is_some_and(|h| {
-                h.as_bytes()
-                    .eq_ignore_ascii_case(authority.as_str().as_bytes())
-            }) =>
-        {
+        Some(authority) if host.is_some_and(|h| h.as_bytes().eq_ignore_ascii_case(authority.as_str().as_bytes())) => {
             HeaderValue::from_str(path_and_query).unwrap_or(fallback)
         }
         _ => fallback,
@@ -138,26 +118,14 @@ mod tests {
 
     fn check(location: &'static str, host: &'static str) -> String {
         let host = HeaderValue::from_static(host);
-        same_site_location(&HeaderValue::from_static(location), Some(&host))
-            .to_str()
-            .unwrap()
-            .to_owned()
+        same_site_location(&HeaderValue::from_static(location), Some(&host)).to_str().unwrap().to_owned()
     }
 
     #[test]
     fn same_site_redirects_are_kept_as_paths() {
         assert_eq!(check("/dashboard", "app.example"), "/dashboard");
-        assert_eq!(
-            check(
-                "http://app.example/login?next=%2Fx&__err=abc",
-                "app.example"
-            ),
-            "/login?next=%2Fx&__err=abc"
-        );
-        assert_eq!(
-            check("http://127.0.0.1:3000/login", "127.0.0.1:3000"),
-            "/login"
-        );
+        assert_eq!(check("http://app.example/login?next=%2Fx&__err=abc", "app.example"), "/login?next=%2Fx&__err=abc");
+        assert_eq!(check("http://127.0.0.1:3000/login", "127.0.0.1:3000"), "/login");
     }
 
     #[test]

@@ -58,27 +58,19 @@ impl Application {
         }
         let db = Db::connect(&settings.database_url, 10).await?;
         let keys = keystore::load(&settings)?;
-        let hasher = Hasher::new(
-            settings.hash_params,
-            settings.hash_concurrency,
-            settings.hash_concurrency * 64,
-        )?;
+        let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
         let state = AppState {
             db,
             keys: Arc::new(keys),
             tokens: Arc::new(settings.tokens.clone()),
+            refresh: settings.refresh,
             hasher,
             clock,
             leptos: settings.site.clone(),
         };
-        let listener = TcpListener::bind(settings.listen_addr)
-            .await
-            .map_err(|e| StartupError::Bind(settings.listen_addr, e))?;
-        Ok(Self {
-            listener,
-            router: router(state.clone()),
-            state,
-        })
+        let listener =
+            TcpListener::bind(settings.listen_addr).await.map_err(|e| StartupError::Bind(settings.listen_addr, e))?;
+        Ok(Self { listener, router: router(state.clone()), state })
     }
 
     /// The shared state, for tests that inspect what was stored.
@@ -88,9 +80,7 @@ impl Application {
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
@@ -99,8 +89,8 @@ impl Application {
     /// When the server fails while running.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "gatehouse is listening");
-        tokio::spawn(purge_revocations(self.state.clone()));
-        axum::serve(self.listener, self.router)
+        tokio::spawn(purge_sessions(self.state.clone()));
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await
     }
@@ -142,17 +132,19 @@ fn prepare_data_dir(dir: &std::path::Path) -> Result<(), StartupError> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)
 }
 
-/// Deletes revocation records of tokens that have expired anyway, every
-/// few minutes, so the table stays small.
-async fn purge_revocations(state: AppState) {
+/// Deletes sessions past their idle or absolute limit (and with them
+/// their refresh-token history) every few minutes, so the tables stay
+/// bounded.
+async fn purge_sessions(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
         tick.tick().await;
-        let before = state.clock.now() - state.tokens.leeway;
-        match db::revocations::purge_expired(&state.db, before).await {
+        let now = state.clock.now();
+        let p = state.refresh;
+        match db::sessions::purge(&state.db, now - p.absolute_ttl, now - p.idle_ttl).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "purged expired revocations"),
-            Err(e) => tracing::warn!(error = %e, "could not purge expired revocations"),
+            Ok(n) => tracing::info!(purged = n, "purged expired sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
         }
     }
 }

@@ -9,6 +9,7 @@ use leptos::config::LeptosOptions;
 use crate::auth::clock::Clock;
 use crate::auth::hasher::Hasher;
 use crate::auth::keys::KeyRing;
+use crate::auth::refresh::RefreshPolicy;
 use crate::auth::token::TokenPolicy;
 use crate::db::Db;
 
@@ -17,6 +18,7 @@ pub struct AppState {
     pub db: Db,
     pub keys: Arc<KeyRing>,
     pub tokens: Arc<TokenPolicy>,
+    pub refresh: RefreshPolicy,
     pub hasher: Hasher,
     pub clock: Arc<dyn Clock>,
     pub leptos: LeptosOptions,

@@ -20,14 +20,9 @@ impl FromRequest<AppState> for JsonBody {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.split(';')
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        let is_json =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+                ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
             });
         if !is_json {
             return Err(AppError::Invalid {
@@ -36,21 +31,12 @@ impl FromRequest<AppState> for JsonBody {
             });
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            AppError::TooLarge(format!(
-                "Request body is too large (limit {} KiB)",
-                MAX_JSON_BYTES / 1024
-            ))
+            AppError::TooLarge(format!("Request body is too large (limit {} KiB)", MAX_JSON_BYTES / 1024))
         })?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
-            Ok(_) => Err(AppError::Invalid {
-                field: None,
-                message: "The JSON body must be an object".into(),
-            }),
-            Err(_) => Err(AppError::Invalid {
-                field: None,
-                message: "The request body is not valid JSON".into(),
-            }),
+            Ok(_) => Err(AppError::Invalid { field: None, message: "The JSON body must be an object".into() }),
+            Err(_) => Err(AppError::Invalid { field: None, message: "The request body is not valid JSON".into() }),
         }
     }
 }

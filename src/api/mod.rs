@@ -1,18 +1,19 @@
 //! The JSON API for SPAs, mobile apps and other services: the seeds'
-//! `/login` and `/protected`, plus `/register` and `/logout`. Handlers stay
-//! thin: read the body, call `accounts`, shape the answer.
+//! `/login` and `/protected`, plus registration, refresh-token rotation,
+//! sign-out and the session list. Handlers stay thin: read the request,
+//! call `accounts`, shape the answer.
 
 mod json;
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::accounts;
-use crate::auth::guard::CurrentUser;
+use crate::accounts::{self, Refreshed, Renewed};
+use crate::auth::guard::{Client, CurrentUser};
 use crate::error::AppError;
 use crate::state::AppState;
 use json::JsonBody;
@@ -23,60 +24,96 @@ pub fn router() -> Router<AppState> {
         .route("/login", post(login))
         .route("/register", post(register))
         .route("/protected", get(protected))
+        .route("/refresh", post(refresh))
         .route("/logout", post(logout))
+        .route("/logout/everywhere", post(logout_everywhere))
+        .route("/sessions", get(list_sessions))
+        .route("/sessions/{id}", delete(end_session))
         .method_not_allowed_fallback(|| async {
-            (
-                StatusCode::METHOD_NOT_ALLOWED,
-                Json(json!({ "msg": "Method not allowed on this endpoint" })),
-            )
+            (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "msg": "Method not allowed on this endpoint" })))
         })
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                Json(json!({ "msg": "No such API endpoint" })),
-            )
-        })
+        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({ "msg": "No such API endpoint" }))) })
 }
 
-/// `POST /api/login {"username", "password"}` → `{"access_token", "token_type", "expires_in"}`.
-async fn login(State(state): State<AppState>, body: JsonBody) -> Result<Response, AppError> {
-    let (username, password) = body.credentials()?;
-    let signed_in = accounts::sign_in(&state, username, password).await?;
-    let claims = &signed_in.access.claims;
-    let body = json!({
-        "access_token": signed_in.access.token,
+fn token_pair(r: &Renewed) -> Value {
+    let c = &r.access.claims;
+    json!({
+        "access_token": r.access.token,
+        "refresh_token": r.refresh.expose(),
         "token_type": "Bearer",
-        "expires_in": claims.exp - claims.iat,
-    });
-    Ok(no_store(Json(body)))
+        "expires_in": c.exp - c.iat,
+    })
+}
+
+/// `POST /api/login {"username", "password"}` → `{"access_token", "refresh_token", "token_type", "expires_in"}`.
+async fn login(State(state): State<AppState>, client: Client, body: JsonBody) -> Result<Response, AppError> {
+    let (username, password) = body.credentials()?;
+    let signed_in = accounts::sign_in(&state, username, password, &client).await?;
+    Ok(no_store(Json(token_pair(&signed_in))))
 }
 
 /// `POST /api/register {"username", "password"}` → 201 `{"username"}`.
 async fn register(State(state): State<AppState>, body: JsonBody) -> Result<Response, AppError> {
     let (username, password) = body.credentials()?;
     let username = accounts::register(&state, username, password).await?;
-    Ok(no_store((
-        StatusCode::CREATED,
-        Json(json!({ "username": username.as_str() })),
-    )))
+    Ok(no_store((StatusCode::CREATED, Json(json!({ "username": username.as_str() })))))
 }
 
-/// `GET /api/protected` with a valid token → `{"logged_in_as"}`.
+/// `GET /api/protected` with a valid access token → `{"logged_in_as"}`.
 async fn protected(user: CurrentUser) -> Response {
     no_store(Json(json!({ "logged_in_as": user.username })))
 }
 
-/// `POST /api/logout` → 204; the presented access token is revoked.
+/// `POST /api/refresh` with `Authorization: Bearer <refresh_token>` → a
+/// new token pair; the presented refresh token dies.
+async fn refresh(State(state): State<AppState>, client: Client, headers: HeaderMap) -> Result<Response, AppError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| {
+            AppError::Unauthorized("Send the refresh token as 'Authorization: Bearer <refresh_token>'".into())
+        })?;
+    match accounts::refresh(&state, presented, &client).await? {
+        Refreshed::Renewed(renewed) => Ok(no_store(Json(token_pair(&renewed)))),
+        Refreshed::Superseded(_) => Err(AppError::Conflict(
+            "This refresh token was just used by a concurrent request; use the tokens that request received".into(),
+        )),
+    }
+}
+
+/// `POST /api/logout` with the access token → 204; its session ends.
 async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
     accounts::sign_out(&state, &user).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
+/// `POST /api/logout/everywhere` → 204; every session of the user ends.
+async fn logout_everywhere(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
+    accounts::sign_out_everywhere(&state, &user, false).await?;
+    Ok(no_store(StatusCode::NO_CONTENT))
+}
+
+/// `GET /api/sessions` → `{"sessions": [...]}`, the current one marked.
+async fn list_sessions(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
+    let sessions = accounts::list_sessions(&state, &user).await?;
+    Ok(no_store(Json(json!({ "sessions": sessions }))))
+}
+
+/// `DELETE /api/sessions/{id}` → 204; that session of the user ends.
+async fn end_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    accounts::end_session(&state, &user, &id).await?;
+    Ok(no_store(StatusCode::NO_CONTENT))
+}
+
 fn no_store(r: impl IntoResponse) -> Response {
     let mut r = r.into_response();
-    r.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }

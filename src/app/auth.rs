@@ -1,11 +1,12 @@
-//! Server functions for signing in and out. Each is thin: it reads the
-//! request, calls `accounts` or the guard, and sets cookies and redirects.
-//! All live under the stable `/_fn/` prefix, apart from the JSON API.
+//! Server functions for signing in and out and for managing sessions.
+//! Each is thin: it reads the request, calls `accounts` or the guard, and
+//! sets cookies and redirects. All live under the stable `/_fn/` prefix,
+//! apart from the JSON API.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Role;
+use crate::domain::{Role, SessionSummary};
 use crate::error::AppError;
 
 /// What the browser may know about the signed-in person.
@@ -15,22 +16,15 @@ pub struct Viewer {
     pub role: Role,
 }
 
-/// Signs in and sets the access cookie, then redirects to `next` when it
-/// is a safe local path, else to the dashboard.
+/// Signs in, sets the access and refresh cookies, then redirects to `next`
+/// when it is a safe local path, else to the dashboard.
 #[server(prefix = "/_fn", endpoint = "login")]
-pub async fn login(
-    username: String,
-    password: String,
-    next: Option<String>,
-) -> Result<(), AppError> {
+pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::domain::safe_next_path;
-    let state = ssr::state()?;
-    let signed_in = crate::accounts::sign_in(&state, &username, &password).await?;
-    let claims = &signed_in.access.claims;
-    ssr::set_cookie(crate::auth::cookies::set_access(
-        &signed_in.access.token,
-        claims.exp - claims.iat,
-    ));
+    let (state, parts) = (ssr::state()?, ssr::parts()?);
+    let client = crate::auth::guard::Client::from_request(&parts.headers, &parts.extensions);
+    let signed_in = crate::accounts::sign_in(&state, &username, &password, &client).await?;
+    ssr::set_cookies(signed_in.cookies(&state));
     leptos_axum::redirect(safe_next_path(next.as_deref()));
     Ok(())
 }
@@ -44,35 +38,65 @@ pub async fn register(username: String, password: String) -> Result<(), AppError
     Ok(())
 }
 
-/// Revokes the current access token on the server and clears the cookie.
+/// Ends this browser's session on the server and clears its cookies, even
+/// when the access token has already expired.
 #[server(prefix = "/_fn", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::auth::guard::{AuthError, authenticate_parts};
+    use crate::auth::{cookies, guard};
     let (state, parts) = (ssr::state()?, ssr::parts()?);
-    match authenticate_parts(&state, &parts).await {
+    match guard::authenticate(&state, &parts.headers).await {
         Ok(user) => crate::accounts::sign_out(&state, &user).await?,
-        Err(AuthError::Internal) => return Err(AppError::Internal),
-        // Nothing valid to revoke: clearing the cookie is all there is.
-        Err(_) => {}
+        Err(guard::AuthError::Internal) => return Err(AppError::Internal),
+        Err(_) => {
+            if let Some(refresh) = cookies::read_refresh(&parts.headers) {
+                crate::accounts::sign_out_by_refresh(&state, &refresh).await?;
+            }
+        }
     }
-    ssr::set_cookie(crate::auth::cookies::clear_access());
+    ssr::set_cookies(cookies::clear_all());
     leptos_axum::redirect("/login?signed_out=1");
     Ok(())
 }
 
-/// Who is signed in, or `None`.
+/// Ends every session of the signed-in person, this one included.
+#[server(prefix = "/_fn", endpoint = "logout-everywhere")]
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    let (state, user) = ssr::signed_in().await?;
+    crate::accounts::sign_out_everywhere(&state, &user, false).await?;
+    ssr::set_cookies(crate::auth::cookies::clear_all());
+    leptos_axum::redirect("/login?signed_out=1");
+    Ok(())
+}
+
+/// Who is signed in, or `None`. Renews the tokens when only the refresh
+/// cookie is still good.
 #[server(prefix = "/_fn", endpoint = "me")]
 pub async fn current_user() -> Result<Option<Viewer>, AppError> {
-    use crate::auth::guard::{AuthError, authenticate_parts};
-    let (state, parts) = (ssr::state()?, ssr::parts()?);
-    match authenticate_parts(&state, &parts).await {
-        Ok(user) => Ok(Some(Viewer {
-            username: user.username,
-            role: user.role,
-        })),
-        Err(AuthError::Internal) => Err(AppError::Internal),
+    match ssr::signed_in().await {
+        Ok((_, user)) => Ok(Some(Viewer { username: user.username, role: user.role })),
+        Err(AppError::Internal) => Err(AppError::Internal),
         Err(_) => Ok(None),
     }
+}
+
+/// The signed-in person's live sessions.
+#[server(prefix = "/_fn", endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
+    let (state, user) = ssr::signed_in().await?;
+    crate::accounts::list_sessions(&state, &user).await
+}
+
+/// Ends one of the signed-in person's sessions, or all the others.
+#[server(prefix = "/_fn", endpoint = "end-session")]
+pub async fn end_session(session_id: String) -> Result<(), AppError> {
+    let (state, user) = ssr::signed_in().await?;
+    if session_id == "others" {
+        crate::accounts::sign_out_everywhere(&state, &user, true).await?;
+    } else {
+        crate::accounts::end_session(&state, &user, &session_id).await?;
+    }
+    leptos_axum::redirect("/sessions");
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]
@@ -82,6 +106,7 @@ mod ssr {
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
+    use crate::auth::guard::{self, CurrentUser};
     use crate::error::AppError;
     use crate::state::AppState;
 
@@ -99,9 +124,22 @@ mod ssr {
         })
     }
 
-    pub fn set_cookie(value: HeaderValue) {
+    /// The caller, through the one guard; renewed cookies are set on this
+    /// response.
+    pub async fn signed_in() -> Result<(AppState, CurrentUser), AppError> {
+        let (state, parts) = (state()?, parts()?);
+        let (user, renewal) = guard::authenticate_parts(&state, &parts).await?;
+        if let Some(cookies) = renewal {
+            set_cookies(cookies);
+        }
+        Ok((state, user))
+    }
+
+    pub fn set_cookies(values: impl IntoIterator<Item = HeaderValue>) {
         if let Some(response) = use_context::<ResponseOptions>() {
-            response.append_header(header::SET_COOKIE, value);
+            for value in values {
+                response.append_header(header::SET_COOKIE, value);
+            }
         }
     }
 }

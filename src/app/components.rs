@@ -112,11 +112,7 @@ pub fn Field(
     #[prop(optional)] maxlength: Option<u32>,
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
-    let described_by = if hint.is_some() {
-        format!("{hint_id} form-error")
-    } else {
-        "form-error".to_owned()
-    };
+    let described_by = if hint.is_some() { format!("{hint_id} form-error") } else { "form-error".to_owned() };
     view! {
         <div class="field">
             <label for=id>{label}</label>

@@ -19,10 +19,7 @@ pub const PROTECTED_PAGES: &[&str] = &["/dashboard"];
 
 /// Whether `path` is (or is under) a protected page.
 pub fn is_protected(path: &str) -> bool {
-    PROTECTED_PAGES.iter().any(|p| {
-        path.strip_prefix(p)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    PROTECTED_PAGES.iter().any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
 }
 
 /// The HTML document around the app, rendered on the server.

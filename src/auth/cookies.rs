@@ -9,19 +9,28 @@ use crate::auth::token::MAX_TOKEN_BYTES;
 /// no subdomain or plain-http page can plant or overwrite it.
 pub const ACCESS_COOKIE: &str = "__Host-gatehouse-access";
 
-/// A `Set-Cookie` value carrying `token` for `max_age` seconds: HttpOnly
-/// (no script can read it), Secure, SameSite=Lax, host-only.
+/// The refresh token's cookie. Path=/ is the narrowest that works: any
+/// protected page may need a silent refresh while it is rendered.
+pub const REFRESH_COOKIE: &str = "__Host-gatehouse-refresh";
+
+/// A `Set-Cookie` value carrying the access `token` for `max_age` seconds:
+/// HttpOnly (no script can read it), Secure, SameSite=Lax, host-only.
 pub fn set_access(token: &str, max_age: i64) -> HeaderValue {
-    access_cookie(token, max_age)
+    build(ACCESS_COOKIE, token, max_age)
 }
 
-/// A `Set-Cookie` value that deletes the access cookie.
-pub fn clear_access() -> HeaderValue {
-    access_cookie("", 0)
+/// A `Set-Cookie` value carrying the refresh `token`, same flags.
+pub fn set_refresh(token: &str, max_age: i64) -> HeaderValue {
+    build(REFRESH_COOKIE, token, max_age)
 }
 
-fn access_cookie(value: &str, max_age: i64) -> HeaderValue {
-    let cookie = Cookie::build((ACCESS_COOKIE, value))
+/// `Set-Cookie` values that delete both cookies.
+pub fn clear_all() -> [HeaderValue; 2] {
+    [build(ACCESS_COOKIE, "", 0), build(REFRESH_COOKIE, "", 0)]
+}
+
+fn build(name: &'static str, value: &str, max_age: i64) -> HeaderValue {
+    let cookie = Cookie::build((name, value))
         .path("/")
         .http_only(true)
         .secure(true)
@@ -33,21 +42,23 @@ fn access_cookie(value: &str, max_age: i64) -> HeaderValue {
 }
 
 /// The access token from the request's cookies, if one is present.
-/// An oversized value is returned as is: the verifier refuses it cheaply.
 pub fn read_access(headers: &HeaderMap) -> Option<String> {
-    // Never parse an absurd Cookie header: the verifier would refuse any
-    // token in it anyway.
-    let total: usize = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .map(|v| v.len())
-        .sum();
+    read(headers, ACCESS_COOKIE)
+}
+
+/// The refresh token from the request's cookies, if one is present.
+pub fn read_refresh(headers: &HeaderMap) -> Option<String> {
+    read(headers, REFRESH_COOKIE)
+}
+
+fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+    // Never parse an absurd Cookie header: any token in it would be
+    // refused anyway, so an empty value stands in for it.
+    let total: usize = headers.get_all(header::COOKIE).iter().map(|v| v.len()).sum();
     if total > 16 * MAX_TOKEN_BYTES {
         return Some(String::new());
     }
-    CookieJar::from_headers(headers)
-        .get(ACCESS_COOKIE)
-        .map(|c| c.value().to_owned())
+    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned())
 }
 
 #[cfg(test)]
@@ -55,39 +66,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cookie_carries_every_protective_flag() {
-        let v = set_access("a.b.c", 900);
-        let s = v.to_str().unwrap();
-        assert!(s.starts_with("__Host-gatehouse-access=a.b.c"), "{s}");
-        for flag in [
-            "HttpOnly",
-            "Secure",
-            "SameSite=Lax",
-            "Path=/",
-            "Max-Age=900",
-        ] {
-            assert!(s.contains(flag), "{flag} missing in {s}");
+    fn both_cookies_carry_every_protective_flag() {
+        for (v, name) in [(set_access("a.b.c", 900), ACCESS_COOKIE), (set_refresh("grt_x", 900), REFRESH_COOKIE)] {
+            let s = v.to_str().unwrap();
+            assert!(s.starts_with(&format!("{name}=")), "{s}");
+            for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=900"] {
+                assert!(s.contains(flag), "{flag} missing in {s}");
+            }
+            assert!(!s.to_ascii_lowercase().contains("domain"), "{s}");
         }
-        assert!(!s.to_ascii_lowercase().contains("domain"), "{s}");
     }
 
     #[test]
-    fn clearing_expires_the_cookie_at_once() {
-        let s = clear_access().to_str().unwrap().to_owned();
-        assert!(
-            s.contains("Max-Age=0") && s.starts_with("__Host-gatehouse-access=;"),
-            "{s}"
-        );
+    fn clearing_expires_both_cookies_at_once() {
+        let [a, r] = clear_all();
+        let (a, r) = (a.to_str().unwrap().to_owned(), r.to_str().unwrap().to_owned());
+        assert!(a.contains("Max-Age=0") && a.starts_with("__Host-gatehouse-access=;"), "{a}");
+        assert!(r.contains("Max-Age=0") && r.starts_with("__Host-gatehouse-refresh=;"), "{r}");
     }
 
     #[test]
-    fn reads_the_token_among_other_cookies() {
+    fn reads_each_token_among_other_cookies() {
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
-            HeaderValue::from_static("theme=dark; __Host-gatehouse-access=x.y.z; a=b"),
+            HeaderValue::from_static("theme=dark; __Host-gatehouse-access=x.y.z; __Host-gatehouse-refresh=grt_1; a=b"),
         );
         assert_eq!(read_access(&h).as_deref(), Some("x.y.z"));
+        assert_eq!(read_refresh(&h).as_deref(), Some("grt_1"));
         assert_eq!(read_access(&HeaderMap::new()), None);
     }
 }

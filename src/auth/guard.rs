@@ -1,18 +1,25 @@
 //! The one guard. Pages, server functions and the JSON API all find out
-//! who is calling through [`authenticate`]: a Bearer header or the access
-//! cookie, a fully verified token, and the account and revocation state
-//! read from the database on every request (so sign-out, a disabled account
-//! or a deleted one take effect at once, on every instance).
+//! who is calling here: a Bearer header or the access cookie, a fully
+//! verified token, then the account and the token's session read from the
+//! database on every request, so ending a session, disabling or deleting
+//! an account takes effect at once, on every instance.
+//!
+//! Browsers also carry a refresh cookie: when the access cookie is gone or
+//! no longer valid, [`authenticate_browser`] rotates the refresh token and
+//! hands back the new cookies (a "silent refresh").
 
-use axum::extract::{FromRequestParts, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::cookies;
-use super::token::{self, Claims, TokenError, TokenType};
-use crate::db::revocations;
+use super::token::{self, TokenError, TokenType};
+use crate::accounts::{self, RefreshError, Refreshed};
+use crate::db::sessions;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -23,8 +30,7 @@ pub struct CurrentUser {
     pub id: String,
     pub username: String,
     pub role: Role,
-    /// The claims of the access token that proved it.
-    pub claims: Claims,
+    pub session_id: String,
 }
 
 /// Why a request is not authenticated.
@@ -35,8 +41,9 @@ pub enum AuthError {
     /// An `Authorization` header that is not `Bearer <token>`.
     BadScheme,
     Token(TokenError),
-    Revoked,
-    /// The account was deleted or disabled after the token was issued.
+    /// The token's session was ended (sign-out, reuse, an admin).
+    SessionEnded,
+    /// The account was disabled or deleted after the token was issued.
     AccountUnavailable,
     /// The check itself failed (already logged).
     Internal,
@@ -52,7 +59,7 @@ impl From<AuthError> for AppError {
             AuthError::Token(TokenError::Malformed) => "Token is malformed",
             AuthError::Token(TokenError::WrongType) => "Token is not an access token",
             AuthError::Token(_) => "Token is invalid",
-            AuthError::Revoked => "Token has been revoked",
+            AuthError::SessionEnded => "Token has been revoked",
             AuthError::AccountUnavailable => "Account is not available",
             AuthError::Internal => return AppError::Internal,
         };
@@ -60,102 +67,147 @@ impl From<AuthError> for AppError {
     }
 }
 
-/// Where the credential came from.
-enum Credential {
-    Bearer(String),
-    Cookie(String),
+/// Who is on the other end, as recorded for a session: the user agent and
+/// the peer address (forwarding headers are not trusted).
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    pub user_agent: String,
+    pub ip: String,
 }
 
-fn credential(headers: &HeaderMap) -> Result<Credential, AuthError> {
+impl Client {
+    const MAX_USER_AGENT: usize = 256;
+
+    pub fn from_request(headers: &HeaderMap, extensions: &Extensions) -> Self {
+        let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let user_agent: String = user_agent.chars().take(Self::MAX_USER_AGENT).collect();
+        let ip = extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(String::new, |ci| ci.0.ip().to_string());
+        Self { user_agent, ip }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_request(&parts.headers, &parts.extensions))
+    }
+}
+
+fn credential(headers: &HeaderMap) -> Result<String, AuthError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().map_err(|_| AuthError::BadScheme)?;
         let (scheme, token) = value.split_once(' ').ok_or(AuthError::BadScheme)?;
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
             return Err(AuthError::BadScheme);
         }
-        return Ok(Credential::Bearer(token.trim().to_owned()));
+        return Ok(token.trim().to_owned());
     }
-    cookies::read_access(headers)
-        .map(Credential::Cookie)
-        .ok_or(AuthError::Missing)
+    cookies::read_access(headers).ok_or(AuthError::Missing)
 }
 
-/// Authenticates a request from its headers.
+/// Authenticates a request by its access token alone (Bearer header
+/// first, else the cookie).
 ///
 /// # Errors
 /// The [`AuthError`] that stops it.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, AuthError> {
-    let token = match credential(headers)? {
-        Credential::Bearer(t) | Credential::Cookie(t) => t,
-    };
-    let now = state.clock.now();
-    let claims = token::verify(&state.keys, &state.tokens, &token, TokenType::Access, now)
+    let token = credential(headers)?;
+    let claims = token::verify(&state.keys, &state.tokens, &token, TokenType::Access, state.clock.now())
         .map_err(AuthError::Token)?;
-    let principal = revocations::principal(&state.db, &claims.sub, &claims.jti)
+    let principal = sessions::principal(&state.db, &claims.sub, &claims.sid)
         .await
         .map_err(|e| {
             let _ = AppError::internal(&e);
             AuthError::Internal
         })?
-        .ok_or(AuthError::AccountUnavailable)?;
-    if principal.revoked {
-        return Err(AuthError::Revoked);
+        .ok_or(AuthError::SessionEnded)?;
+    if principal.session_revoked {
+        return Err(AuthError::SessionEnded);
     }
     if principal.disabled {
         return Err(AuthError::AccountUnavailable);
     }
-    Ok(CurrentUser {
-        id: claims.sub.clone(),
-        username: principal.username,
-        role: principal.role,
-        claims,
-    })
+    Ok(CurrentUser { id: claims.sub, username: principal.username, role: principal.role, session_id: claims.sid })
 }
 
-/// Authenticates from request parts, reusing the page guard's result when
-/// it already ran for this request.
+/// `Set-Cookie` values to send after a silent refresh.
+pub type Renewal = Option<[HeaderValue; 2]>;
+
+/// Authenticates a browser request: the access token, or failing that
+/// (and with no Bearer header) a silent refresh with the refresh cookie.
 ///
 /// # Errors
-/// The [`AuthError`] that stops it.
-pub async fn authenticate_parts(state: &AppState, parts: &Parts) -> Result<CurrentUser, AuthError> {
-    match parts.extensions.get::<CurrentUser>() {
-        Some(user) => Ok(user.clone()),
-        None => authenticate(state, &parts.headers).await,
+/// The access token's [`AuthError`] when no refresh helps.
+pub async fn authenticate_browser(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: &Client,
+) -> Result<(CurrentUser, Renewal), AuthError> {
+    let access_error = match authenticate(state, headers).await {
+        Ok(user) => return Ok((user, None)),
+        Err(AuthError::Internal) => return Err(AuthError::Internal),
+        Err(e) => e,
+    };
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Err(access_error);
+    }
+    let Some(presented) = cookies::read_refresh(headers) else { return Err(access_error) };
+    match accounts::refresh(state, &presented, client).await {
+        Ok(Refreshed::Renewed(renewed)) => {
+            let cookies = renewed.cookies(state);
+            Ok((renewed.user, Some(cookies)))
+        }
+        Ok(Refreshed::Superseded(user)) => Ok((user, None)),
+        Err(RefreshError::Internal) => Err(AuthError::Internal),
+        Err(_) => Err(access_error),
     }
 }
 
+/// As [`authenticate_browser`] from request parts, reusing the page
+/// guard's result when it already ran for this request.
+///
+/// # Errors
+/// The [`AuthError`] that stops it.
+pub async fn authenticate_parts(state: &AppState, parts: &Parts) -> Result<(CurrentUser, Renewal), AuthError> {
+    match parts.extensions.get::<CurrentUser>() {
+        Some(user) => Ok((user.clone(), None)),
+        None => {
+            authenticate_browser(state, &parts.headers, &Client::from_request(&parts.headers, &parts.extensions)).await
+        }
+    }
+}
+
+/// API handlers take the caller as an argument: access token only, no
+/// silent refresh (API clients call `/api/refresh` themselves).
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        authenticate_parts(state, parts)
-            .await
-            .map_err(AppError::from)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(state, &parts.headers).await.map_err(AppError::from)
     }
 }
 
 /// Middleware: a protected page is rendered only for an authenticated
-/// caller; anyone else gets a 303 to the sign-in page (with `next`) before a
-/// single byte of the page is produced, and a bad cookie is cleared.
-pub async fn protect_pages(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// caller (renewing their tokens on the way when needed); anyone else gets
+/// a 303 to the sign-in page, with `next`, before a single byte of the page
+/// is produced, and dead cookies are cleared.
+pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let is_page_load = matches!(*req.method(), Method::GET | Method::HEAD);
     if !is_page_load || !crate::app::is_protected(path) {
         return next.run(req).await;
     }
-    match authenticate(&state, req.headers()).await {
-        Ok(user) => {
+    let client = Client::from_request(req.headers(), req.extensions());
+    match authenticate_browser(&state, req.headers(), &client).await {
+        Ok((user, renewal)) => {
             req.extensions_mut().insert(user);
             let mut res = next.run(req).await;
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            let h = res.headers_mut();
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            for cookie in renewal.into_iter().flatten() {
+                h.append(header::SET_COOKIE, cookie);
+            }
             res
         }
         Err(AuthError::Internal) => (
@@ -163,21 +215,21 @@ pub async fn protect_pages(
             "Gatehouse cannot check your session right now. Please try again in a moment.",
         )
             .into_response(),
-        Err(reason) => {
+        Err(_) => {
             let target = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
-            let location = format!(
-                "/login?{}",
-                serde_urlencoded::to_string([("next", target)]).unwrap_or_default()
-            );
+            let location = format!("/login?{}", serde_urlencoded::to_string([("next", target)]).unwrap_or_default());
+            let had_cookies =
+                cookies::read_access(req.headers()).is_some() || cookies::read_refresh(req.headers()).is_some();
             let mut res = Response::builder()
                 .status(StatusCode::SEE_OTHER)
                 .header(header::LOCATION, location)
                 .header(header::CACHE_CONTROL, "no-store")
                 .body(axum::body::Body::empty())
                 .unwrap_or_else(|_| StatusCode::SEE_OTHER.into_response());
-            if reason != AuthError::Missing {
-                res.headers_mut()
-                    .append(header::SET_COOKIE, cookies::clear_access());
+            if had_cookies {
+                for cookie in cookies::clear_all() {
+                    res.headers_mut().append(header::SET_COOKIE, cookie);
+                }
             }
             res
         }
@@ -198,26 +250,14 @@ mod tests {
 
     #[test]
     fn bearer_wins_over_the_cookie() {
-        let h = headers(&[
-            (header::AUTHORIZATION, "Bearer a.b.c"),
-            (header::COOKIE, "__Host-gatehouse-access=x.y.z"),
-        ]);
-        assert!(matches!(credential(&h), Ok(Credential::Bearer(t)) if t == "a.b.c"));
+        let h = headers(&[(header::AUTHORIZATION, "Bearer a.b.c"), (header::COOKIE, "__Host-gatehouse-access=x.y.z")]);
+        assert_eq!(credential(&h).unwrap(), "a.b.c");
     }
 
     #[test]
     fn the_scheme_is_case_insensitive_and_must_be_bearer() {
-        assert!(matches!(
-            credential(&headers(&[(header::AUTHORIZATION, "bearer a.b.c")])),
-            Ok(Credential::Bearer(_))
-        ));
-        for bad in [
-            "Basic dXNlcjpwdw==",
-            "Bearer",
-            "Bearer ",
-            "a.b.c",
-            "Token a.b.c",
-        ] {
+        assert!(credential(&headers(&[(header::AUTHORIZATION, "bearer a.b.c")])).is_ok());
+        for bad in ["Basic dXNlcjpwdw==", "Bearer", "Bearer ", "a.b.c", "Token a.b.c"] {
             let h = headers(&[(header::AUTHORIZATION, bad)]);
             assert_eq!(credential(&h).err(), Some(AuthError::BadScheme), "{bad}");
         }
@@ -225,9 +265,15 @@ mod tests {
 
     #[test]
     fn nothing_presented_is_missing() {
-        assert_eq!(
-            credential(&HeaderMap::new()).err(),
-            Some(AuthError::Missing)
-        );
+        assert_eq!(credential(&HeaderMap::new()).err(), Some(AuthError::Missing));
+    }
+
+    #[test]
+    fn a_long_user_agent_is_cut_and_no_peer_is_empty() {
+        let mut h = HeaderMap::new();
+        h.insert(header::USER_AGENT, HeaderValue::from_str(&"x".repeat(1000)).unwrap());
+        let c = Client::from_request(&h, &Extensions::new());
+        assert_eq!(c.user_agent.len(), Client::MAX_USER_AGENT);
+        assert_eq!(c.ip, "");
     }
 }

@@ -45,11 +45,7 @@ impl Hasher {
     ///
     /// # Errors
     /// [`HashError`] when `params` are invalid (found by hashing the dummy).
-    pub fn new(
-        params: HashParams,
-        concurrency: usize,
-        max_waiting: usize,
-    ) -> Result<Self, HashError> {
+    pub fn new(params: HashParams, concurrency: usize, max_waiting: usize) -> Result<Self, HashError> {
         let filler = Password::parse_attempt("gatehouse-dummy-password").expect("a valid literal");
         let dummy = password::hash(&filler, params)?;
         Ok(Self {
@@ -79,16 +75,10 @@ impl Hasher {
     ///
     /// # Errors
     /// [`HasherError::Busy`] under overload, else a hashing failure.
-    pub async fn verify(
-        &self,
-        password: Password,
-        stored: Option<String>,
-    ) -> Result<bool, HasherError> {
+    pub async fn verify(&self, password: Password, stored: Option<String>) -> Result<bool, HasherError> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy.to_string());
-        let matched = self
-            .run(move || password::verify(&password, &stored))
-            .await?;
+        let matched = self.run(move || password::verify(&password, &stored)).await?;
         Ok(known && matched)
     }
 
@@ -101,11 +91,7 @@ impl Hasher {
             return Err(HasherError::Busy);
         }
         let guard = Waiting(&self.waiting);
-        let _permit = self
-            .running
-            .acquire()
-            .await
-            .map_err(|_| HasherError::Busy)?;
+        let _permit = self.running.acquire().await.map_err(|_| HasherError::Busy)?;
         drop(guard);
         Ok(tokio::task::spawn_blocking(work).await??)
     }
@@ -115,11 +101,7 @@ impl Hasher {
 mod tests {
     use super::*;
 
-    const CHEAP: HashParams = HashParams {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
+    const CHEAP: HashParams = HashParams { memory_kib: 64, iterations: 1, parallelism: 1 };
 
     fn pw(s: &str) -> Password {
         Password::parse_attempt(s).unwrap()
@@ -129,18 +111,10 @@ mod tests {
     async fn verifies_known_hashes_and_never_matches_without_an_account() {
         let h = Hasher::new(CHEAP, 2, 8).unwrap();
         let stored = h.hash(pw("correct horse")).await.unwrap();
-        assert!(
-            h.verify(pw("correct horse"), Some(stored.clone()))
-                .await
-                .unwrap()
-        );
+        assert!(h.verify(pw("correct horse"), Some(stored.clone())).await.unwrap());
         assert!(!h.verify(pw("wrong"), Some(stored)).await.unwrap());
         // The dummy hash's own password still fails when there is no account.
-        assert!(
-            !h.verify(pw("gatehouse-dummy-password"), None)
-                .await
-                .unwrap()
-        );
+        assert!(!h.verify(pw("gatehouse-dummy-password"), None).await.unwrap());
     }
 
     #[tokio::test]

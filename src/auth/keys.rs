@@ -29,9 +29,7 @@ const WELL_KNOWN: &[&str] = &[
 pub enum KeyError {
     #[error("the signing secret is not valid base64 (generate one with `openssl rand -base64 32`)")]
     NotBase64,
-    #[error(
-        "the signing secret is {0} bytes; at least {MIN_SECRET_BYTES} random bytes are required"
-    )]
+    #[error("the signing secret is {0} bytes; at least {MIN_SECRET_BYTES} random bytes are required")]
     TooShort(usize),
     #[error("the signing secret is a well-known example value; generate a random one")]
     WellKnown,
@@ -83,10 +81,8 @@ impl SigningKey {
             return Err(KeyError::WellKnown);
         }
         let unpadded = text.trim_end_matches('=');
-        let bytes = URL_SAFE_NO_PAD
-            .decode(unpadded)
-            .or_else(|_| STANDARD.decode(text))
-            .map_err(|_| KeyError::NotBase64)?;
+        let bytes =
+            URL_SAFE_NO_PAD.decode(unpadded).or_else(|_| STANDARD.decode(text)).map_err(|_| KeyError::NotBase64)?;
         Self::hs256(&bytes)
     }
 
@@ -122,10 +118,7 @@ impl SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .field("algorithm", &self.algorithm)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &self.kid).field("algorithm", &self.algorithm).finish_non_exhaustive()
     }
 }
 
@@ -139,10 +132,7 @@ pub struct KeyRing {
 impl KeyRing {
     /// A ring with a single key that signs and verifies.
     pub fn single(active: SigningKey) -> Self {
-        Self {
-            active,
-            verify_only: Vec::new(),
-        }
+        Self { active, verify_only: Vec::new() }
     }
 
     /// Adds a key that still verifies tokens but signs nothing new.
@@ -159,9 +149,7 @@ impl KeyRing {
     /// Looks a key up by `kid` in memory only; the value from the token is
     /// compared, never used as a path, query or URL.
     pub fn find(&self, kid: &str) -> Option<&SigningKey> {
-        std::iter::once(&self.active)
-            .chain(&self.verify_only)
-            .find(|k| k.kid == kid)
+        std::iter::once(&self.active).chain(&self.verify_only).find(|k| k.kid == kid)
     }
 }
 
@@ -182,27 +170,12 @@ mod tests {
 
     #[test]
     fn refuses_weak_secrets_with_a_reason() {
-        assert_eq!(
-            SigningKey::hs256_from_base64("secret").unwrap_err(),
-            KeyError::WellKnown
-        );
-        assert_eq!(
-            SigningKey::hs256_from_base64("CHANGEME").unwrap_err(),
-            KeyError::WellKnown
-        );
-        assert_eq!(
-            SigningKey::hs256_from_base64("c2hvcnQ").unwrap_err(),
-            KeyError::TooShort(5)
-        );
-        assert_eq!(
-            SigningKey::hs256_from_base64("not base64 at all!").unwrap_err(),
-            KeyError::NotBase64
-        );
+        assert_eq!(SigningKey::hs256_from_base64("secret").unwrap_err(), KeyError::WellKnown);
+        assert_eq!(SigningKey::hs256_from_base64("CHANGEME").unwrap_err(), KeyError::WellKnown);
+        assert_eq!(SigningKey::hs256_from_base64("c2hvcnQ").unwrap_err(), KeyError::TooShort(5));
+        assert_eq!(SigningKey::hs256_from_base64("not base64 at all!").unwrap_err(), KeyError::NotBase64);
         let zeros = URL_SAFE_NO_PAD.encode([0u8; 64]);
-        assert_eq!(
-            SigningKey::hs256_from_base64(&zeros).unwrap_err(),
-            KeyError::LowEntropy
-        );
+        assert_eq!(SigningKey::hs256_from_base64(&zeros).unwrap_err(), KeyError::LowEntropy);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod keys;
 pub mod password;
+pub mod refresh;
 pub mod token;
 
 pub mod cookies;

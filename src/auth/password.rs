@@ -17,11 +17,7 @@ pub struct HashParams {
 
 impl HashParams {
     /// OWASP's recommendation for Argon2id: 19 MiB, 2 passes, 1 lane.
-    pub const OWASP: Self = Self {
-        memory_kib: 19_456,
-        iterations: 2,
-        parallelism: 1,
-    };
+    pub const OWASP: Self = Self { memory_kib: 19_456, iterations: 2, parallelism: 1 };
 }
 
 impl Default for HashParams {
@@ -42,13 +38,8 @@ pub enum HashError {
 }
 
 fn hasher(params: HashParams) -> Result<Argon2<'static>, HashError> {
-    let params = Params::new(
-        params.memory_kib,
-        params.iterations,
-        params.parallelism,
-        None,
-    )
-    .map_err(HashError::Params)?;
+    let params =
+        Params::new(params.memory_kib, params.iterations, params.parallelism, None).map_err(HashError::Params)?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -58,10 +49,7 @@ fn hasher(params: HashParams) -> Result<Argon2<'static>, HashError> {
 /// # Errors
 /// [`HashError`] on bad parameters or when the OS has no randomness.
 pub fn hash(password: &Password, params: HashParams) -> Result<String, HashError> {
-    hasher(params)?
-        .hash_password(password.expose().as_bytes())
-        .map(|h| h.to_string())
-        .map_err(HashError::Hash)
+    hasher(params)?.hash_password(password.expose().as_bytes()).map(|h| h.to_string()).map_err(HashError::Hash)
 }
 
 /// Checks `password` against a stored PHC string, using the parameters
@@ -84,11 +72,7 @@ mod tests {
     use super::*;
 
     // Tiny costs keep the unit tests fast; the OWASP set is tested once.
-    const CHEAP: HashParams = HashParams {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
+    const CHEAP: HashParams = HashParams { memory_kib: 64, iterations: 1, parallelism: 1 };
 
     fn pw(s: &str) -> Password {
         Password::parse_attempt(s).unwrap()
@@ -104,10 +88,7 @@ mod tests {
 
     #[test]
     fn the_same_password_hashes_differently_each_time() {
-        assert_ne!(
-            hash(&pw("same"), CHEAP).unwrap(),
-            hash(&pw("same"), CHEAP).unwrap()
-        );
+        assert_ne!(hash(&pw("same"), CHEAP).unwrap(), hash(&pw("same"), CHEAP).unwrap());
     }
 
     #[test]
@@ -119,13 +100,7 @@ mod tests {
 
     #[test]
     fn a_corrupt_stored_hash_is_an_error_not_a_mismatch() {
-        assert!(matches!(
-            verify(&pw("x"), "not-a-hash"),
-            Err(HashError::StoredHashInvalid)
-        ));
-        assert!(matches!(
-            verify(&pw("x"), ""),
-            Err(HashError::StoredHashInvalid)
-        ));
+        assert!(matches!(verify(&pw("x"), "not-a-hash"), Err(HashError::StoredHashInvalid)));
+        assert!(matches!(verify(&pw("x"), ""), Err(HashError::StoredHashInvalid)));
     }
 }

@@ -47,8 +47,10 @@ pub struct Claims {
     pub iat: UnixTime,
     pub nbf: UnixTime,
     pub exp: UnixTime,
-    /// Unique per token: the handle for revocation.
+    /// Unique per token.
     pub jti: String,
+    /// The session this token belongs to: ending the session ends it.
+    pub sid: String,
     pub typ: TokenType,
     pub role: Role,
 }
@@ -87,28 +89,36 @@ pub enum TokenError {
     Signing,
 }
 
-/// Signs an access token for `subject`.
+/// Whom an access token is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Grant<'a> {
+    pub user_id: &'a str,
+    pub role: Role,
+    pub session_id: &'a str,
+}
+
+/// Signs an access token for `grant`.
 ///
 /// # Errors
 /// [`TokenError::Signing`] if the key cannot sign (a broken key).
 pub fn issue_access(
     keys: &KeyRing,
     policy: &TokenPolicy,
-    subject: &str,
-    role: Role,
+    grant: Grant<'_>,
     jti: String,
     now: UnixTime,
 ) -> Result<Issued, TokenError> {
     let claims = Claims {
-        sub: subject.to_owned(),
+        sub: grant.user_id.to_owned(),
         iss: policy.issuer.clone(),
         aud: policy.audience.clone(),
         iat: now,
         nbf: now,
         exp: now + policy.access_ttl,
         jti,
+        sid: grant.session_id.to_owned(),
         typ: TokenType::Access,
-        role,
+        role: grant.role,
     };
     let token = sign(keys, &claims)?;
     Ok(Issued { token, claims })
@@ -150,11 +160,7 @@ pub fn verify(
     {
         return Err(TokenError::ForbiddenHeader);
     }
-    let key = header
-        .kid
-        .as_deref()
-        .and_then(|kid| keys.find(kid))
-        .ok_or(TokenError::UnknownKey)?;
+    let key = header.kid.as_deref().and_then(|kid| keys.find(kid)).ok_or(TokenError::UnknownKey)?;
     if header.alg != key.algorithm() {
         return Err(TokenError::WrongAlgorithm);
     }
@@ -186,9 +192,7 @@ pub fn verify(
     if now >= claims.exp.saturating_add(policy.leeway) {
         return Err(TokenError::Expired);
     }
-    if claims.nbf.saturating_sub(policy.leeway) > now
-        || claims.iat.saturating_sub(policy.leeway) > now
-    {
+    if claims.nbf.saturating_sub(policy.leeway) > now || claims.iat.saturating_sub(policy.leeway) > now {
         return Err(TokenError::NotYetValid);
     }
     Ok(claims)
@@ -205,22 +209,12 @@ mod tests {
     const NOW: UnixTime = 1_800_000_000;
 
     fn policy() -> TokenPolicy {
-        TokenPolicy {
-            issuer: "gatehouse".into(),
-            audience: "gatehouse".into(),
-            access_ttl: 900,
-            leeway: 5,
-        }
+        TokenPolicy { issuer: "gatehouse".into(), audience: "gatehouse".into(), access_ttl: 900, leeway: 5 }
     }
 
     /// A distinct valid test key for each seed.
     fn key(seed: u8) -> SigningKey {
-        SigningKey::hs256(
-            &(0u8..32)
-                .map(|i| i.wrapping_mul(31).wrapping_add(seed))
-                .collect::<Vec<_>>(),
-        )
-        .unwrap()
+        SigningKey::hs256(&(0u8..32).map(|i| i.wrapping_mul(31).wrapping_add(seed)).collect::<Vec<_>>()).unwrap()
     }
 
     fn ring() -> KeyRing {
@@ -228,19 +222,21 @@ mod tests {
     }
 
     fn issue(ring: &KeyRing) -> Issued {
-        issue_access(ring, &policy(), "user-1", Role::User, "jti-1".into(), NOW).unwrap()
+        issue_access(
+            ring,
+            &policy(),
+            Grant { user_id: "user-1", role: Role::User, session_id: "s-1" },
+            "jti-1".into(),
+            NOW,
+        )
+        .unwrap()
     }
 
     /// Re-encodes a token's header and payload as given, keeping the
     /// original signature.
     fn forge(token: &str, header: &serde_json::Value, claims: &serde_json::Value) -> String {
         let sig = token.rsplit('.').next().unwrap();
-        format!(
-            "{}.{}.{}",
-            B64.encode(header.to_string()),
-            B64.encode(claims.to_string()),
-            sig
-        )
+        format!("{}.{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()), sig)
     }
 
     fn parts(token: &str) -> (serde_json::Value, serde_json::Value) {
@@ -268,14 +264,8 @@ mod tests {
         let t = issue(&ring).token;
         let exp = NOW + 900;
         assert!(verify(&ring, &policy(), &t, TokenType::Access, exp + 4).is_ok());
-        assert_eq!(
-            verify(&ring, &policy(), &t, TokenType::Access, exp + 5),
-            Err(TokenError::Expired)
-        );
-        assert_eq!(
-            verify(&ring, &policy(), &t, TokenType::Access, exp + 86_400),
-            Err(TokenError::Expired)
-        );
+        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, exp + 5), Err(TokenError::Expired));
+        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, exp + 86_400), Err(TokenError::Expired));
     }
 
     #[test]
@@ -283,10 +273,7 @@ mod tests {
         let ring = ring();
         let t = issue(&ring).token;
         assert!(verify(&ring, &policy(), &t, TokenType::Access, NOW - 5).is_ok());
-        assert_eq!(
-            verify(&ring, &policy(), &t, TokenType::Access, NOW - 6),
-            Err(TokenError::NotYetValid)
-        );
+        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, NOW - 6), Err(TokenError::NotYetValid));
     }
 
     #[test]
@@ -296,10 +283,7 @@ mod tests {
         let (h, mut c) = parts(&t);
         c["role"] = "admin".into();
         let forged = forge(&t, &h, &c);
-        assert_eq!(
-            verify(&ring, &policy(), &forged, TokenType::Access, NOW),
-            Err(TokenError::BadSignature)
-        );
+        assert_eq!(verify(&ring, &policy(), &forged, TokenType::Access, NOW), Err(TokenError::BadSignature));
     }
 
     #[test]
@@ -309,20 +293,10 @@ mod tests {
         let t = issue(&other).token;
         let (mut h, c) = parts(&t);
         h["kid"] = ring.active().kid().into();
-        let forged = format!(
-            "{}.{}.{}",
-            B64.encode(h.to_string()),
-            B64.encode(c.to_string()),
-            t.rsplit('.').next().unwrap()
-        );
-        assert_eq!(
-            verify(&ring, &policy(), &forged, TokenType::Access, NOW),
-            Err(TokenError::BadSignature)
-        );
-        assert_eq!(
-            verify(&ring, &policy(), &t, TokenType::Access, NOW),
-            Err(TokenError::UnknownKey)
-        );
+        let forged =
+            format!("{}.{}.{}", B64.encode(h.to_string()), B64.encode(c.to_string()), t.rsplit('.').next().unwrap());
+        assert_eq!(verify(&ring, &policy(), &forged, TokenType::Access, NOW), Err(TokenError::BadSignature));
+        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, NOW), Err(TokenError::UnknownKey));
     }
 
     #[test]
@@ -332,20 +306,10 @@ mod tests {
         let (_, c) = parts(&t);
         for alg in ["none", "None", "NONE", "nOnE", ""] {
             let header = serde_json::json!({"alg": alg, "typ": "JWT", "kid": ring.active().kid()});
-            let unsigned = format!(
-                "{}.{}.",
-                B64.encode(header.to_string()),
-                B64.encode(c.to_string())
-            );
-            assert!(
-                verify(&ring, &policy(), &unsigned, TokenType::Access, NOW).is_err(),
-                "{alg}"
-            );
+            let unsigned = format!("{}.{}.", B64.encode(header.to_string()), B64.encode(c.to_string()));
+            assert!(verify(&ring, &policy(), &unsigned, TokenType::Access, NOW).is_err(), "{alg}");
             let keep_sig = forge(&t, &header, &c);
-            assert!(
-                verify(&ring, &policy(), &keep_sig, TokenType::Access, NOW).is_err(),
-                "{alg}"
-            );
+            assert!(verify(&ring, &policy(), &keep_sig, TokenType::Access, NOW).is_err(), "{alg}");
         }
     }
 
@@ -379,10 +343,7 @@ mod tests {
             let mut h = h.clone();
             h[name] = value;
             let r = verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW);
-            assert!(
-                matches!(r, Err(TokenError::ForbiddenHeader | TokenError::Malformed)),
-                "{name}: {r:?}"
-            );
+            assert!(matches!(r, Err(TokenError::ForbiddenHeader | TokenError::Malformed)), "{name}: {r:?}");
         }
     }
 
@@ -392,15 +353,9 @@ mod tests {
         let t = issue(&ring).token;
         let (mut h, c) = parts(&t);
         h["kid"] = "../../../../etc/passwd".into();
-        assert_eq!(
-            verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW),
-            Err(TokenError::UnknownKey)
-        );
+        assert_eq!(verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW), Err(TokenError::UnknownKey));
         h.as_object_mut().unwrap().remove("kid");
-        assert_eq!(
-            verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW),
-            Err(TokenError::UnknownKey)
-        );
+        assert_eq!(verify(&ring, &policy(), &forge(&t, &h, &c), TokenType::Access, NOW), Err(TokenError::UnknownKey));
     }
 
     #[test]
@@ -409,20 +364,11 @@ mod tests {
         let t = issue(&ring).token;
         let mut other = policy();
         other.issuer = "someone-else".into();
-        assert_eq!(
-            verify(&ring, &other, &t, TokenType::Access, NOW),
-            Err(TokenError::WrongIssuer)
-        );
+        assert_eq!(verify(&ring, &other, &t, TokenType::Access, NOW), Err(TokenError::WrongIssuer));
         let mut other = policy();
         other.audience = "billing".into();
-        assert_eq!(
-            verify(&ring, &other, &t, TokenType::Access, NOW),
-            Err(TokenError::WrongAudience)
-        );
-        assert_eq!(
-            verify(&ring, &policy(), &t, TokenType::Refresh, NOW),
-            Err(TokenError::WrongType)
-        );
+        assert_eq!(verify(&ring, &other, &t, TokenType::Access, NOW), Err(TokenError::WrongAudience));
+        assert_eq!(verify(&ring, &policy(), &t, TokenType::Refresh, NOW), Err(TokenError::WrongType));
     }
 
     #[test]
@@ -434,35 +380,18 @@ mod tests {
         let mut header = Header::new(key.algorithm());
         header.kid = Some(key.kid().into());
         let t = jsonwebtoken::encode(&header, &claims, key.encoding()).unwrap();
-        assert_eq!(
-            verify(&ring, &policy(), &t, TokenType::Access, NOW),
-            Err(TokenError::Malformed)
-        );
+        assert_eq!(verify(&ring, &policy(), &t, TokenType::Access, NOW), Err(TokenError::Malformed));
     }
 
     #[test]
     fn garbage_and_oversized_input_is_malformed() {
         let ring = ring();
-        for junk in [
-            "",
-            "a",
-            "a.b",
-            "a.b.c",
-            "....",
-            "eyJhbGciOiJIUzI1NiJ9..",
-            "\u{0}\u{0}",
-        ] {
+        for junk in ["", "a", "a.b", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9..", "\u{0}\u{0}"] {
             let r = verify(&ring, &policy(), junk, TokenType::Access, NOW);
-            assert!(
-                matches!(r, Err(TokenError::Malformed | TokenError::UnknownKey)),
-                "{junk:?}: {r:?}"
-            );
+            assert!(matches!(r, Err(TokenError::Malformed | TokenError::UnknownKey)), "{junk:?}: {r:?}");
         }
         let huge = "a".repeat(MAX_TOKEN_BYTES + 1);
-        assert_eq!(
-            verify(&ring, &policy(), &huge, TokenType::Access, NOW),
-            Err(TokenError::Malformed)
-        );
+        assert_eq!(verify(&ring, &policy(), &huge, TokenType::Access, NOW), Err(TokenError::Malformed));
     }
 
     #[test]

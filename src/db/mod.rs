@@ -3,7 +3,7 @@
 //! Queries use only portable SQL and `$n` parameters, which both engines
 //! understand.
 
-pub mod revocations;
+pub mod sessions;
 pub mod users;
 
 use std::time::Duration;
@@ -71,9 +71,7 @@ impl Db {
             Engine::Sqlite => {
                 // WAL lets readers proceed while a writer commits; the mode
                 // is stored in the file, so once is enough.
-                pool.execute("PRAGMA journal_mode = WAL")
-                    .await
-                    .map_err(ConnectError::Connect)?;
+                pool.execute("PRAGMA journal_mode = WAL").await.map_err(ConnectError::Connect)?;
                 &SQLITE_MIGRATIONS
             }
             Engine::Postgres => &POSTGRES_MIGRATIONS,

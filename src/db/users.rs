@@ -73,16 +73,11 @@ pub async fn create(
 /// # Errors
 /// Database failures only; an unknown name is `Ok(None)`.
 #[tracing::instrument(skip(db))]
-pub async fn find_by_username(
-    db: &Db,
-    username: &Username,
-) -> Result<Option<UserRecord>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, username, role, password_hash, disabled_at FROM users WHERE username_key = $1",
-    )
-    .bind(username.key())
-    .fetch_optional(db.pool())
-    .await?;
+pub async fn find_by_username(db: &Db, username: &Username) -> Result<Option<UserRecord>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, username, role, password_hash, disabled_at FROM users WHERE username_key = $1")
+        .bind(username.key())
+        .fetch_optional(db.pool())
+        .await?;
     row.map(|r| {
         Ok(UserRecord {
             id: r.try_get("id")?,
@@ -96,6 +91,5 @@ pub async fn find_by_username(
 }
 
 pub(super) fn decode_role(stored: &str) -> Result<Role, sqlx::Error> {
-    Role::from_stored(stored)
-        .ok_or_else(|| sqlx::Error::Decode(format!("unknown role '{stored}'").into()))
+    Role::from_stored(stored).ok_or_else(|| sqlx::Error::Decode(format!("unknown role '{stored}'").into()))
 }

@@ -4,9 +4,11 @@
 mod next_path;
 mod password;
 mod role;
+mod session;
 mod username;
 
 pub use next_path::{DEFAULT_AFTER_SIGN_IN, safe_next_path};
 pub use password::{Password, PasswordError};
 pub use role::Role;
+pub use session::SessionSummary;
 pub use username::{Username, UsernameError};

@@ -28,11 +28,7 @@ fn is_safe(path: &str) -> bool {
         return false;
     }
     path.bytes().all(|b| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'/' | b'-' | b'_' | b'.' | b'~' | b'?' | b'=' | b'&' | b'%' | b'+'
-            )
+        b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~' | b'?' | b'=' | b'&' | b'%' | b'+')
     })
 }
 
@@ -69,11 +65,7 @@ mod tests {
             "/x\u{0}",
             "/ünïcode",
         ] {
-            assert_eq!(
-                safe_next_path(Some(evil)),
-                DEFAULT_AFTER_SIGN_IN,
-                "{evil:?}"
-            );
+            assert_eq!(safe_next_path(Some(evil)), DEFAULT_AFTER_SIGN_IN, "{evil:?}");
         }
         assert_eq!(safe_next_path(None), DEFAULT_AFTER_SIGN_IN);
     }

@@ -69,40 +69,25 @@ mod tests {
     fn length_counts_characters_not_bytes() {
         // Eight characters, sixteen bytes.
         assert!(Password::parse_new("ééééèèèè").is_ok());
-        assert_eq!(
-            Password::parse_new("abcdefg").err(),
-            Some(PasswordError::TooShort)
-        );
+        assert_eq!(Password::parse_new("abcdefg").err(), Some(PasswordError::TooShort));
     }
 
     #[test]
     fn the_size_bound_is_in_bytes_and_applies_before_anything_else() {
         assert!(Password::parse_new(&"a".repeat(Password::MAX_BYTES)).is_ok());
-        assert_eq!(
-            Password::parse_attempt(&"a".repeat(Password::MAX_BYTES + 1)).err(),
-            Some(PasswordError::TooLong)
-        );
-        assert_eq!(
-            Password::parse_new(&"a".repeat(1 << 20)).err(),
-            Some(PasswordError::TooLong)
-        );
+        assert_eq!(Password::parse_attempt(&"a".repeat(Password::MAX_BYTES + 1)).err(), Some(PasswordError::TooLong));
+        assert_eq!(Password::parse_new(&"a".repeat(1 << 20)).err(), Some(PasswordError::TooLong));
     }
 
     #[test]
     fn spaces_are_kept_as_typed() {
-        assert_eq!(
-            Password::parse_new("  padded  ").unwrap().expose(),
-            "  padded  "
-        );
+        assert_eq!(Password::parse_new("  padded  ").unwrap().expose(), "  padded  ");
     }
 
     #[test]
     fn sign_in_attempts_skip_the_new_password_policy() {
         assert!(Password::parse_attempt("short").is_ok());
-        assert_eq!(
-            Password::parse_attempt("").err(),
-            Some(PasswordError::Empty)
-        );
+        assert_eq!(Password::parse_attempt("").err(), Some(PasswordError::Empty));
     }
 
     #[test]

@@ -38,18 +38,13 @@ impl Username {
         }
         // Check the length in bytes first so a huge input costs nothing more.
         if name.len() > Self::MAX_CHARS {
-            return Err(
-                if name.is_ascii() || name.chars().count() > Self::MAX_CHARS {
-                    UsernameError::TooLong
-                } else {
-                    UsernameError::BadCharacter
-                },
-            );
+            return Err(if name.is_ascii() || name.chars().count() > Self::MAX_CHARS {
+                UsernameError::TooLong
+            } else {
+                UsernameError::BadCharacter
+            });
         }
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        {
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
             return Err(UsernameError::BadCharacter);
         }
         if name.len() < Self::MIN_CHARS {
@@ -107,31 +102,16 @@ mod tests {
         assert_eq!(Username::parse(""), Err(UsernameError::Empty));
         assert_eq!(Username::parse("   "), Err(UsernameError::Empty));
         assert_eq!(Username::parse("ab"), Err(UsernameError::TooShort));
-        assert_eq!(
-            Username::parse(&"a".repeat(33)),
-            Err(UsernameError::TooLong)
-        );
+        assert_eq!(Username::parse(&"a".repeat(33)), Err(UsernameError::TooLong));
         assert_eq!(Username::parse("_alice"), Err(UsernameError::BadStart));
         assert_eq!(Username::parse("al ice"), Err(UsernameError::BadCharacter));
-        assert_eq!(
-            Username::parse("ａｌｉｃｅ"),
-            Err(UsernameError::BadCharacter)
-        );
-        assert_eq!(
-            Username::parse("alice<script>"),
-            Err(UsernameError::BadCharacter)
-        );
-        assert_eq!(
-            Username::parse("al\u{0}ice"),
-            Err(UsernameError::BadCharacter)
-        );
+        assert_eq!(Username::parse("ａｌｉｃｅ"), Err(UsernameError::BadCharacter));
+        assert_eq!(Username::parse("alice<script>"), Err(UsernameError::BadCharacter));
+        assert_eq!(Username::parse("al\u{0}ice"), Err(UsernameError::BadCharacter));
     }
 
     #[test]
     fn a_megabyte_name_is_refused_as_too_long() {
-        assert_eq!(
-            Username::parse(&"a".repeat(1 << 20)),
-            Err(UsernameError::TooLong)
-        );
+        assert_eq!(Username::parse(&"a".repeat(1 << 20)), Err(UsernameError::TooLong));
     }
 }

@@ -15,6 +15,7 @@ use reqwest::{Client, Response, redirect};
 use serde_json::{Value, json};
 
 pub const ACCESS_COOKIE: &str = "__Host-gatehouse-access";
+pub const REFRESH_COOKIE: &str = "__Host-gatehouse-refresh";
 pub const START: i64 = 1_900_000_000;
 
 pub struct TestApp {
@@ -33,13 +34,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         // Cheap hashing keeps the suite fast; one test covers the default.
-        Self {
-            hash_params: HashParams {
-                memory_kib: 1024,
-                iterations: 1,
-                parallelism: 1,
-            },
-        }
+        Self { hash_params: HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 } }
     }
 }
 
@@ -49,10 +44,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let site = LeptosOptions::builder()
-        .output_name("gatehouse")
-        .site_root("target/site")
-        .build();
+    let site = LeptosOptions::builder().output_name("gatehouse").site_root("target/site").build();
     let mut settings = Settings::local(data_dir.path().to_owned(), site);
     settings.listen_addr = "127.0.0.1:0".parse().unwrap();
     settings.hash_params = options.hash_params;
@@ -60,18 +52,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         settings.database_url = url;
     }
     let clock = Arc::new(ManualClock::new(START));
-    let app = Application::build(settings, clock.clone() as Arc<dyn Clock>)
-        .await
-        .expect("app builds");
+    let app = Application::build(settings, clock.clone() as Arc<dyn Clock>).await.expect("app builds");
     let addr = app.local_addr();
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base: format!("http://{addr}"),
-        client: Client::builder()
-            .redirect(redirect::Policy::none())
-            .build()
-            .unwrap(),
+        client: Client::builder().redirect(redirect::Policy::none()).build().unwrap(),
         clock,
         state,
         _data_dir: data_dir,
@@ -84,85 +71,77 @@ async fn postgres_database() -> Option<String> {
     if std::env::var("GATEHOUSE_TEST_DB").ok().as_deref() != Some("postgres") {
         return None;
     }
-    let admin = std::env::var("GATEHOUSE_TEST_POSTGRES_URL").expect(
-        "GATEHOUSE_TEST_DB=postgres needs GATEHOUSE_TEST_POSTGRES_URL (scripts/test.sh sets both)",
-    );
+    let admin = std::env::var("GATEHOUSE_TEST_POSTGRES_URL")
+        .expect("GATEHOUSE_TEST_DB=postgres needs GATEHOUSE_TEST_POSTGRES_URL (scripts/test.sh sets both)");
     sqlx::any::install_default_drivers();
     let name = format!("gatehouse_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+    let mut conn =
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("connect to test PostgreSQL");
+    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .await
-        .expect("connect to test PostgreSQL");
-    sqlx::Executor::execute(
-        &mut conn,
-        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
-    )
-    .await
-    .expect("create test database");
+        .expect("create test database");
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     Some(format!("{base}/{name}"))
 }
 
 impl TestApp {
+    pub fn clock_now(&self) -> i64 {
+        self.clock.now()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
     }
 
     pub async fn register(&self, username: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/register",
-            &json!({ "username": username, "password": password }),
-        )
-        .await
+        self.post_json("/api/register", &json!({ "username": username, "password": password })).await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/login",
-            &json!({ "username": username, "password": password }),
-        )
-        .await
+        self.post_json("/api/login", &json!({ "username": username, "password": password })).await
     }
 
-    /// Registers `username` and signs in through the API; returns the token.
+    /// Registers `username` and signs in through the API; returns the
+    /// access token.
     pub async fn signed_in(&self, username: &str) -> String {
-        assert_eq!(
-            self.register(username, "correct horse battery")
-                .await
-                .status(),
-            201
-        );
+        self.signed_in_pair(username).await.0
+    }
+
+    /// Registers `username` and signs in; returns (access, refresh).
+    pub async fn signed_in_pair(&self, username: &str) -> (String, String) {
+        assert_eq!(self.register(username, "correct horse battery").await.status(), 201);
+        self.login_pair(username).await
+    }
+
+    /// Signs in again (a new session); returns (access, refresh).
+    pub async fn login_pair(&self, username: &str) -> (String, String) {
         let res = self.login(username, "correct horse battery").await;
         assert_eq!(res.status(), 200);
-        res.json::<Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let body: Value = res.json().await.unwrap();
+        (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.client.post(self.url("/api/refresh")).bearer_auth(refresh_token).send().await.unwrap()
+    }
+
+    /// A page load with any set of cookies.
+    pub async fn page_with(&self, path: &str, cookies: &[(&str, &str)]) -> Response {
+        let header = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        self.client.get(self.url(path)).header("accept", "text/html").header("cookie", header).send().await.unwrap()
     }
 
     pub async fn protected_with_bearer(&self, token: &str) -> Response {
-        self.client
-            .get(self.url("/api/protected"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        self.client.get(self.url("/api/protected")).bearer_auth(token).send().await.unwrap()
     }
 
     /// A page load as a browser makes it, optionally with the access cookie.
     pub async fn page(&self, path: &str, cookie: Option<&str>) -> Response {
-        let mut req = self
-            .client
-            .get(self.url(path))
-            .header("accept", "text/html");
+        let mut req = self.client.get(self.url(path)).header("accept", "text/html");
         if let Some(c) = cookie {
             req = req.header("cookie", format!("{ACCESS_COOKIE}={c}"));
         }
@@ -170,13 +149,7 @@ impl TestApp {
     }
 
     /// A plain HTML form post to a server function (the no-JS path).
-    pub async fn form_post(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-        referer: &str,
-        cookie: Option<&str>,
-    ) -> Response {
+    pub async fn form_post(&self, path: &str, form: &[(&str, &str)], referer: &str, cookie: Option<&str>) -> Response {
         let mut req = self
             .client
             .post(self.url(path))
@@ -190,17 +163,8 @@ impl TestApp {
     }
 
     /// A server function call as the hydrated app makes it.
-    pub async fn fn_call(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-        cookie: Option<&str>,
-    ) -> Response {
-        let mut req = self
-            .client
-            .post(self.url(path))
-            .header("accept", "application/json")
-            .form(form);
+    pub async fn fn_call(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Response {
+        let mut req = self.client.post(self.url(path)).header("accept", "application/json").form(form);
         if let Some(c) = cookie {
             req = req.header("cookie", format!("{ACCESS_COOKIE}={c}"));
         }
@@ -209,17 +173,22 @@ impl TestApp {
 
     pub async fn count(&self, sql: &'static str) -> i64 {
         use sqlx::Row;
-        sqlx::query(sql)
-            .fetch_one(self.state.db.pool())
-            .await
-            .unwrap()
-            .get::<i64, _>(0)
+        sqlx::query(sql).fetch_one(self.state.db.pool()).await.unwrap().get::<i64, _>(0)
     }
 }
 
 /// The value of the access cookie set by `headers`, if any.
 pub fn access_cookie(headers: &HeaderMap) -> Option<String> {
-    set_cookie_line(headers).and_then(|line| {
+    cookie_value(headers, ACCESS_COOKIE)
+}
+
+/// The value of the refresh cookie set by `headers`, if any.
+pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, REFRESH_COOKIE)
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie_line(headers, name).and_then(|line| {
         let value = line.split(';').next()?.split_once('=')?.1;
         (!value.is_empty()).then(|| value.to_owned())
     })
@@ -227,17 +196,18 @@ pub fn access_cookie(headers: &HeaderMap) -> Option<String> {
 
 /// The whole `Set-Cookie` line for the access cookie, if any.
 pub fn set_cookie_line(headers: &HeaderMap) -> Option<String> {
+    cookie_line(headers, ACCESS_COOKIE)
+}
+
+pub fn cookie_line(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v: &HeaderValue| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{ACCESS_COOKIE}=")))
+        .find(|v| v.starts_with(&format!("{name}=")))
         .map(str::to_owned)
 }
 
 pub fn location(res: &Response) -> String {
-    res.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
+    res.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }

@@ -58,34 +58,19 @@ async fn signing_in_without_javascript_sets_a_locked_down_cookie_and_lands_on_th
     assert_eq!(location(&res), "/dashboard");
     assert_eq!(res.headers()["cache-control"], "no-store");
     let line = set_cookie_line(res.headers()).unwrap();
-    for flag in [
-        "HttpOnly",
-        "Secure",
-        "SameSite=Lax",
-        "Path=/",
-        "Max-Age=900",
-    ] {
+    for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=900"] {
         assert!(line.contains(flag), "{flag} missing: {line}");
     }
     assert!(!line.to_ascii_lowercase().contains("domain="), "{line}");
     let cookie = access_cookie(res.headers()).unwrap();
-    assert!(
-        !res.text().await.unwrap().contains(&cookie),
-        "the token never appears in a body"
-    );
+    assert!(!res.text().await.unwrap().contains(&cookie), "the token never appears in a body");
 
     let res = app.page("/dashboard", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let html = res.text().await.unwrap();
-    assert!(
-        html.contains("Signed in as <strong>alice</strong>"),
-        "{html}"
-    );
-    assert!(
-        !html.contains(&cookie),
-        "the token never appears in the page"
-    );
+    assert!(html.contains("Signed in as <strong>alice</strong>"), "{html}");
+    assert!(!html.contains(&cookie), "the token never appears in the page");
 }
 
 #[tokio::test]
@@ -104,11 +89,7 @@ async fn a_safe_next_is_followed_and_an_unsafe_one_is_not() {
         let res = app
             .form_post(
                 "/_fn/login",
-                &[
-                    ("username", "alice"),
-                    ("password", PASSWORD),
-                    ("next", next),
-                ],
+                &[("username", "alice"), ("password", PASSWORD), ("next", next)],
                 &app.url("/login"),
                 None,
             )
@@ -124,11 +105,7 @@ async fn a_failed_no_js_sign_in_goes_back_to_the_form_with_only_the_safe_message
     let res = app
         .form_post(
             "/_fn/login",
-            &[
-                ("username", "alice"),
-                ("password", "wrong password"),
-                ("next", "/dashboard"),
-            ],
+            &[("username", "alice"), ("password", "wrong password"), ("next", "/dashboard")],
             &app.url("/login?next=%2Fdashboard"),
             None,
         )
@@ -149,29 +126,18 @@ async fn a_failed_no_js_sign_in_goes_back_to_the_form_with_only_the_safe_message
 #[tokio::test]
 async fn a_cross_site_referer_never_becomes_a_redirect() {
     let app = spawn_app().await;
-    for referer in [
-        "https://evil.example/phish",
-        "http://evil.example/",
-        "//evil.example/x",
-    ] {
+    for referer in ["https://evil.example/phish", "http://evil.example/", "//evil.example/x"] {
         let res = app
             .form_post(
                 "/_fn/login",
-                &[
-                    ("username", "alice"),
-                    ("password", "wrong password"),
-                    ("next", ""),
-                ],
+                &[("username", "alice"), ("password", "wrong password"), ("next", "")],
                 referer,
                 None,
             )
             .await;
         assert_eq!(res.status(), 302);
         let loc = location(&res);
-        assert!(
-            loc.starts_with('/') && !loc.starts_with("//"),
-            "{referer} -> {loc}"
-        );
+        assert!(loc.starts_with('/') && !loc.starts_with("//"), "{referer} -> {loc}");
         assert!(!loc.contains("evil"), "{referer} -> {loc}");
     }
 }
@@ -180,34 +146,16 @@ async fn a_cross_site_referer_never_becomes_a_redirect() {
 async fn hydrated_server_function_errors_carry_their_real_status() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
-    let res = app
-        .fn_call(
-            "/_fn/login",
-            &[("username", "alice"), ("password", "nope nope")],
-            None,
-        )
-        .await;
+    let res = app.fn_call("/_fn/login", &[("username", "alice"), ("password", "nope nope")], None).await;
     assert_eq!(res.status(), 401);
     assert_eq!(res.json::<Value>().await.unwrap(), json!("BadCredentials"));
 
-    let res = app
-        .fn_call(
-            "/_fn/register",
-            &[("username", "x"), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let res = app.fn_call("/_fn/register", &[("username", "x"), ("password", PASSWORD)], None).await;
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["Invalid"]["field"], "username");
 
-    let res = app
-        .fn_call(
-            "/_fn/register",
-            &[("username", "alice"), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let res = app.fn_call("/_fn/register", &[("username", "alice"), ("password", PASSWORD)], None).await;
     assert_eq!(res.status(), 409);
 }
 
@@ -218,27 +166,15 @@ async fn malformed_server_function_input_is_a_400_without_internal_text() {
     assert_eq!(res.status(), 400);
     let body = res.text().await.unwrap();
     assert!(body.contains("The form could not be read"), "{body}");
-    assert!(
-        !body.to_lowercase().contains("serde") && !body.contains("missing field"),
-        "{body}"
-    );
+    assert!(!body.to_lowercase().contains("serde") && !body.contains("missing field"), "{body}");
 }
 
 #[tokio::test]
 async fn a_hydrated_sign_in_sets_the_cookie_and_asks_the_client_to_navigate() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
-    let res = app
-        .fn_call(
-            "/_fn/login",
-            &[
-                ("username", "alice"),
-                ("password", PASSWORD),
-                ("next", "/dashboard"),
-            ],
-            None,
-        )
-        .await;
+    let res =
+        app.fn_call("/_fn/login", &[("username", "alice"), ("password", PASSWORD), ("next", "/dashboard")], None).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers().contains_key("serverfnredirect"));
     assert_eq!(location(&res), "/dashboard");
@@ -249,9 +185,7 @@ async fn a_hydrated_sign_in_sets_the_cookie_and_asks_the_client_to_navigate() {
 async fn signing_out_kills_the_copied_cookie_on_the_server() {
     let app = spawn_app().await;
     let cookie = signed_in_cookie(&app).await;
-    let res = app
-        .form_post("/_fn/logout", &[], &app.url("/dashboard"), Some(&cookie))
-        .await;
+    let res = app.form_post("/_fn/logout", &[], &app.url("/dashboard"), Some(&cookie)).await;
     assert_eq!(res.status(), 302);
     assert_eq!(location(&res), "/login?signed_out=1");
     let line = set_cookie_line(res.headers()).unwrap();
@@ -260,12 +194,7 @@ async fn signing_out_kills_the_copied_cookie_on_the_server() {
     // Replaying the old cookie fails everywhere.
     let res = app.page("/dashboard", Some(&cookie)).await;
     assert_eq!(res.status(), 303);
-    assert!(
-        set_cookie_line(res.headers())
-            .unwrap()
-            .contains("Max-Age=0"),
-        "a dead cookie is cleared"
-    );
+    assert!(set_cookie_line(res.headers()).unwrap().contains("Max-Age=0"), "a dead cookie is cleared");
     let res = app
         .client
         .get(app.url("/api/protected"))
@@ -304,22 +233,12 @@ async fn a_tampered_or_huge_cookie_redirects_to_login() {
 async fn registering_through_the_form_leads_to_sign_in() {
     let app = spawn_app().await;
     let res = app
-        .form_post(
-            "/_fn/register",
-            &[("username", "bob"), ("password", PASSWORD)],
-            &app.url("/register"),
-            None,
-        )
+        .form_post("/_fn/register", &[("username", "bob"), ("password", PASSWORD)], &app.url("/register"), None)
         .await;
     assert_eq!(res.status(), 302);
     assert_eq!(location(&res), "/login?registered=1");
     assert_eq!(app.login("bob", PASSWORD).await.status(), 200);
-    let html = app
-        .page("/login?registered=1", None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.page("/login?registered=1", None).await.text().await.unwrap();
     assert!(html.contains("Your account is ready"), "{html}");
 }
 
@@ -330,18 +249,12 @@ async fn the_forms_have_labelled_fields_with_the_expected_names() {
         let res = app.page(path, None).await;
         assert_eq!(res.status(), 200);
         let html = res.text().await.unwrap();
-        for needle in [
-            r#"<label for="username""#,
-            r#"name="username""#,
-            r#"<label for="password""#,
-            r#"name="password""#,
-        ] {
+        for needle in
+            [r#"<label for="username""#, r#"name="username""#, r#"<label for="password""#, r#"name="password""#]
+        {
             assert!(html.contains(needle), "{path}: {needle}");
         }
-        assert!(
-            html.contains(r#"action="/_fn/"#),
-            "{path}: the form posts to a server function"
-        );
+        assert!(html.contains(r#"action="/_fn/"#), "{path}: the form posts to a server function");
     }
 }
 
@@ -353,17 +266,8 @@ async fn every_page_carries_the_security_headers() {
         let h = res.headers();
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
-        assert_eq!(
-            h["referrer-policy"], "strict-origin-when-cross-origin",
-            "{path}"
-        );
-        assert!(
-            h["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("frame-ancestors 'none'"),
-            "{path}"
-        );
+        assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin", "{path}");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), "{path}");
         assert!(h.contains_key("x-request-id"), "{path}");
     }
 }

@@ -1,0 +1,271 @@
+//! The `sessions` and `refresh_tokens` tables, and the per-request check
+//! that reads an access token's account and session together.
+
+use sqlx::Row;
+
+use super::Db;
+use super::users::decode_role;
+use crate::auth::clock::UnixTime;
+use crate::auth::refresh::Stored;
+use crate::domain::Role;
+
+/// A session about to be created.
+#[derive(Debug)]
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub user_agent: &'a str,
+    pub ip: &'a str,
+}
+
+/// Creates a session with its first refresh token, atomically.
+///
+/// # Errors
+/// Database failures; nothing is left half-written.
+#[tracing::instrument(skip(db, refresh_hash))]
+pub async fn create(db: &Db, s: &NewSession<'_>, refresh_hash: &str, now: UnixTime) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, user_agent, ip) VALUES ($1, $2, $3, $3, $4, $5)",
+    )
+    .bind(s.id)
+    .bind(s.user_id)
+    .bind(now)
+    .bind(s.user_agent)
+    .bind(s.ip)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES ($1, $2, $3)")
+        .bind(refresh_hash)
+        .bind(s.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// A stored refresh token with its session.
+#[derive(Debug)]
+pub struct RefreshRecord {
+    pub session_id: String,
+    pub user_id: String,
+    pub stored: Stored,
+}
+
+/// Looks a refresh token up by its hash.
+///
+/// # Errors
+/// Database failures; an unknown token is `Ok(None)`.
+#[tracing::instrument(skip_all)]
+pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT t.session_id, t.issued_at, t.rotated_at, s.user_id, s.created_at, s.revoked_at
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+         WHERE t.hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| {
+        Ok(RefreshRecord {
+            session_id: r.try_get("session_id")?,
+            user_id: r.try_get("user_id")?,
+            stored: Stored {
+                issued_at: r.try_get("issued_at")?,
+                rotated_at: r.try_get("rotated_at")?,
+                session_created_at: r.try_get("created_at")?,
+                session_revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+            },
+        })
+    })
+    .transpose()
+}
+
+/// Replaces the current refresh token `old_hash` with `new_hash`. Exactly
+/// one of any number of concurrent callers wins (`true`); the others change
+/// nothing (`false`).
+///
+/// # Errors
+/// Database failures; nothing is left half-written.
+#[tracing::instrument(skip(db, old_hash, new_hash))]
+pub async fn rotate(
+    db: &Db,
+    session_id: &str,
+    old_hash: &str,
+    new_hash: &str,
+    now: UnixTime,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let claimed = sqlx::query(
+        "UPDATE refresh_tokens SET rotated_at = $1 WHERE hash = $2 AND session_id = $3 AND rotated_at IS NULL",
+    )
+    .bind(now)
+    .bind(old_hash)
+    .bind(session_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if claimed != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES ($1, $2, $3)")
+        .bind(new_hash)
+        .bind(session_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Ends one session of `user_id` (a no-op when it already ended or is
+/// someone else's). Returns whether it was live.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db))]
+pub async fn revoke(
+    db: &Db,
+    user_id: &str,
+    session_id: &str,
+    reason: &str,
+    now: UnixTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
+         WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(session_id)
+    .bind(user_id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends every live session of `user_id` except `keep`. Returns how many.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db))]
+pub async fn revoke_all(
+    db: &Db,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+    now: UnixTime,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
+         WHERE user_id = $3 AND revoked_at IS NULL AND id <> $4",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(user_id)
+    .bind(keep.unwrap_or(""))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// What the guard needs to know about a token's subject right now.
+#[derive(Debug)]
+pub struct Principal {
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub session_revoked: bool,
+}
+
+/// Loads account `user_id` and its session `session_id` in one round trip.
+/// `None` when either no longer exists.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db))]
+pub async fn principal(db: &Db, user_id: &str, session_id: &str) -> Result<Option<Principal>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT u.username, u.role, u.disabled_at, s.revoked_at
+         FROM users u JOIN sessions s ON s.user_id = u.id
+         WHERE u.id = $1 AND s.id = $2",
+    )
+    .bind(user_id)
+    .bind(session_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| {
+        Ok(Principal {
+            username: r.try_get("username")?,
+            role: decode_role(&r.try_get::<String, _>("role")?)?,
+            disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+            session_revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+        })
+    })
+    .transpose()
+}
+
+/// A live session as its owner sees it.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub id: String,
+    pub created_at: UnixTime,
+    pub last_used_at: UnixTime,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// The live sessions of `user_id` that are within both limits, newest
+/// first.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db))]
+pub async fn list_live(
+    db: &Db,
+    user_id: &str,
+    created_after: UnixTime,
+    used_after: UnixTime,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, created_at, last_used_at, user_agent, ip FROM sessions
+         WHERE user_id = $1 AND revoked_at IS NULL AND created_at > $2 AND last_used_at > $3
+         ORDER BY last_used_at DESC, created_at DESC",
+    )
+    .bind(user_id)
+    .bind(created_after)
+    .bind(used_after)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SessionRow {
+                id: r.try_get("id")?,
+                created_at: r.try_get("created_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+                user_agent: r.try_get("user_agent")?,
+                ip: r.try_get("ip")?,
+            })
+        })
+        .collect()
+}
+
+/// Deletes sessions past either limit (their refresh tokens go with them).
+/// Returns how many.
+///
+/// # Errors
+/// Database failures.
+pub async fn purge(db: &Db, created_before: UnixTime, used_before: UnixTime) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE created_at < $1 OR last_used_at < $2")
+        .bind(created_before)
+        .bind(used_before)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}

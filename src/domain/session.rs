@@ -1,0 +1,15 @@
+use serde::{Deserialize, Serialize};
+
+/// A live session as its owner sees it on the sessions page and in the API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds: the last sign-in or refresh.
+    pub last_used_at: i64,
+    pub user_agent: String,
+    pub ip: String,
+    /// The session this request is made with.
+    pub current: bool,
+}
