@@ -7,7 +7,31 @@ import { join } from "node:path";
 // fresh data directory, so it never touches a developer's running app.
 const port = Number(process.env.GATEHOUSE_E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
-const dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
+// A second instance whose access tokens live 5 seconds, for the token
+// lifecycle tests.
+const shortPort = port + 1;
+const shortURL = `http://127.0.0.1:${shortPort}`;
+
+function server(listen: number, extra: Record<string, string> = {}) {
+  return {
+    command: "./target/release/gatehouse",
+    cwd: "..",
+    url: `http://127.0.0.1:${listen}/login`,
+    timeout: 30_000,
+    reuseExistingServer: false,
+    stdout: "ignore" as const,
+    stderr: "pipe" as const,
+    env: {
+      GATEHOUSE_ADDR: `127.0.0.1:${listen}`,
+      GATEHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), "gatehouse-e2e-")),
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_ADDR: `127.0.0.1:${listen}`,
+      LEPTOS_ENV: "PROD",
+      GATEHOUSE_LOG: "warn",
+      ...extra,
+    },
+  };
+}
 
 export default defineConfig({
   testDir: "./tests",
@@ -34,22 +58,9 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
-  webServer: {
-    command: "./target/release/gatehouse",
-    cwd: "..",
-    url: `${baseURL}/login`,
-    timeout: 30_000,
-    reuseExistingServer: false,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: {
-      GATEHOUSE_ADDR: `127.0.0.1:${port}`,
-      GATEHOUSE_DATA_DIR: dataDir,
-      LEPTOS_SITE_ROOT: "target/site",
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_ENV: "PROD",
-      GATEHOUSE_LOG: "warn",
-    },
-  },
+  projects: [
+    { name: "chromium", use: { ...devices["Desktop Chrome"] }, testIgnore: /lifecycle/ },
+    { name: "short-lived tokens", use: { ...devices["Desktop Chrome"], baseURL: shortURL }, testMatch: /lifecycle/ },
+  ],
+  webServer: [server(port), server(shortPort, { GATEHOUSE_ACCESS_TTL_SECS: "5", GATEHOUSE_CLOCK_LEEWAY_SECS: "0" })],
 });

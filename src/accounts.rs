@@ -267,7 +267,7 @@ pub async fn list_sessions(state: &AppState, user: &CurrentUser) -> Result<Vec<S
     let rows = sessions::list_live(&state.db, &user.id, now - state.refresh.absolute_ttl, now - state.refresh.idle_ttl)
         .await
         .map_err(db_error)?;
-    Ok(rows
+    let mut list: Vec<SessionSummary> = rows
         .into_iter()
         .map(|r| SessionSummary {
             current: r.id == user.session_id,
@@ -277,5 +277,8 @@ pub async fn list_sessions(state: &AppState, user: &CurrentUser) -> Result<Vec<S
             user_agent: r.user_agent,
             ip: r.ip,
         })
-        .collect())
+        .collect();
+    // This device first, then the most recently used.
+    list.sort_by_key(|s| !s.current);
+    Ok(list)
 }

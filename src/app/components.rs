@@ -39,6 +39,7 @@ pub fn Header() -> impl IntoView {
                             Ok(Some(v)) => {
                                 view! {
                                     <A href="/dashboard">"Dashboard"</A>
+                                    <A href="/sessions">"Sessions"</A>
                                     <span class="who" data-testid="header-user">
                                         {v.username} <span class="role">{v.role.to_string()}</span>
                                     </span>

@@ -279,3 +279,22 @@ async fn an_unknown_page_is_a_real_404() {
     assert_eq!(res.status(), 404);
     assert!(res.text().await.unwrap().contains("Page not found"));
 }
+
+#[tokio::test]
+async fn the_sessions_page_is_guarded_and_lists_this_device_first() {
+    let app = spawn_app().await;
+    let res = app.page("/sessions", None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?next=%2Fsessions");
+
+    let cookie = signed_in_cookie(&app).await;
+    app.login("alice", PASSWORD).await;
+    let res = app.page("/sessions", Some(&cookie)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    assert_eq!(html.matches(r#"data-testid="session""#).count(), 2, "{html}");
+    let this_device = html.find("This device").unwrap();
+    let end_button = html.find(r#"data-testid="end-session""#).unwrap();
+    assert!(this_device < end_button, "the current session comes first");
+}

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
+use leptos_router::components::{A, Redirect};
 
 use crate::app::auth::current_user;
 
@@ -23,6 +23,9 @@ pub fn DashboardPage() -> impl IntoView {
                                     "Signed in as " <strong>{v.username}</strong>
                                 </p>
                                 <p class="muted">"Role: " {v.role.to_string()}</p>
+                                <p>
+                                    <A href="/sessions">"See where you are signed in"</A>
+                                </p>
                             </section>
                         }
                             .into_any()
