@@ -39,7 +39,8 @@ async fn run(engine: &str, database_url: Option<String>) {
     let state = app.state().clone();
     let name = format!("bench{}", std::process::id());
     accounts::register(&state, &name, "correct horse battery").await.expect("register");
-    let signed_in = accounts::sign_in(&state, &name, "correct horse battery", &Client::default()).await.expect("sign in");
+    let signed_in =
+        accounts::sign_in(&state, &name, "correct horse battery", &Client::default()).await.expect("sign in");
     let token = signed_in.access.token;
     let mut headers = HeaderMap::new();
     headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).expect("header"));

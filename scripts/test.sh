@@ -23,15 +23,19 @@ cargo clippy --features ssr --all-targets -- -D warnings
 step "clippy: browser (hydrate, wasm32)"
 cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-step "unit and integration tests on SQLite"
-cargo test --features ssr 2>&1 | tee -a "$results"
+step "unit tests"
+cargo test --features ssr --lib 2>&1 | tee -a "$results"
+
+step "integration tests on SQLite"
+# One at a time: see tests/integration/main.rs.
+cargo test --features ssr --test integration -- --test-threads=1 2>&1 | tee -a "$results"
 
 step "integration tests on PostgreSQL"
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
 pg_start
 trap 'pg_stop; rm -f "$results"' EXIT
-GATEHOUSE_TEST_DB=postgres cargo test --features ssr --test integration 2>&1 | tee -a "$results"
+GATEHOUSE_TEST_DB=postgres cargo test --features ssr --test integration -- --test-threads=1 2>&1 | tee -a "$results"
 pg_stop
 
 step "release build"

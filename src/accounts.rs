@@ -246,6 +246,18 @@ pub async fn sign_out_everywhere(state: &AppState, user: &CurrentUser, keep_curr
     Ok(n)
 }
 
+/// Ends every session of the account `user_id`: for administrators and
+/// for changes (a new password, a disabled account) that must sign a
+/// person out everywhere. Returns how many ended.
+///
+/// # Errors
+/// [`AppError::Internal`] when it cannot be stored.
+pub async fn end_all_sessions_of(state: &AppState, user_id: &str, reason: &str) -> Result<u64, AppError> {
+    let n = sessions::revoke_all(&state.db, user_id, None, reason, state.clock.now()).await.map_err(db_error)?;
+    tracing::info!(user_id = %user_id, ended = n, reason, "ended all sessions of an account");
+    Ok(n)
+}
+
 /// Ends one of `user`'s own sessions.
 ///
 /// # Errors

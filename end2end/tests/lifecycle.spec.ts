@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { Dashboard, hydrated, registerAndSignIn, LoginPage } from "./pages";
+import { Dashboard, hydrated, registerAndSignIn, LoginPage, watchConsole } from "./pages";
 
 // This project's server issues access tokens that live 5 seconds, so the
 // browser drops the access cookie quickly and only the refresh cookie is
@@ -7,6 +7,7 @@ import { Dashboard, hydrated, registerAndSignIn, LoginPage } from "./pages";
 const ACCESS_TTL_MS = 5_000;
 
 test("a signed-in person keeps using the app across access-token expiry", async ({ page, context }) => {
+  const console = watchConsole(page);
   const name = await registerAndSignIn(page);
 
   await page.waitForTimeout(ACCESS_TTL_MS + 1_000);
@@ -23,6 +24,7 @@ test("a signed-in person keeps using the app across access-token expiry", async 
   await expect(page).toHaveURL(/\/sessions$/);
   await expect(page.getByTestId("session")).toHaveCount(1);
   await expect(page.getByTestId("current")).toHaveText("This device");
+  expect(console.map((m) => m.text())).toEqual([]);
 });
 
 test("signing out everywhere in one browser signs out another on its next navigation", async ({ browser }) => {

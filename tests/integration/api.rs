@@ -17,7 +17,7 @@ async fn assert_unauthorized(res: reqwest::Response, msg: &str) {
     assert_eq!(res.json::<Value>().await.unwrap(), json!({ "msg": msg }));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_flow_register_login_protected_works() {
     let app = spawn_app().await;
     let res = app.register("alice", "correct horse battery").await;
@@ -38,7 +38,7 @@ async fn the_seed_flow_register_login_protected_works() {
     assert_eq!(res.json::<Value>().await.unwrap(), json!({ "logged_in_as": "alice" }));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_carries_the_documented_claims() {
     let app = spawn_app().await;
     let t = app.signed_in("alice").await;
@@ -55,7 +55,7 @@ async fn the_token_carries_the_documented_claims() {
     assert_eq!(header["kid"], app.state.keys.active().kid());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let app = spawn_app().await;
     app.register("alice", "correct horse battery").await;
@@ -67,7 +67,7 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_is_case_insensitive_on_the_username_only() {
     let app = spawn_app().await;
     app.register("Alice", "correct horse battery").await;
@@ -76,7 +76,7 @@ async fn login_is_case_insensitive_on_the_username_only() {
     assert_eq!(app.login("alice", "Correct horse battery").await.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_refuses_bad_input_with_a_message_naming_the_problem() {
     let app = spawn_app().await;
     let cases = [
@@ -103,7 +103,7 @@ async fn registration_refuses_bad_input_with_a_message_naming_the_problem() {
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0, "nothing was stored");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_that_are_not_json_objects_are_refused_clearly() {
     let app = spawn_app().await;
     let send = |body: &'static str, ct: &'static str| {
@@ -122,7 +122,7 @@ async fn bodies_that_are_not_json_objects_are_refused_clearly() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_megabyte_body_is_refused_before_it_is_read() {
     let app = spawn_app().await;
     let huge = json!({ "username": "alice", "password": "x".repeat(1 << 20) });
@@ -134,7 +134,7 @@ async fn a_megabyte_body_is_refused_before_it_is_read() {
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_taken_name_is_a_conflict_and_the_first_account_is_untouched() {
     let app = spawn_app().await;
     assert_eq!(app.register("alice", "correct horse battery").await.status(), 201);
@@ -146,7 +146,7 @@ async fn a_taken_name_is_a_conflict_and_the_first_account_is_untouched() {
     assert_eq!(app.login("alice", "another password 123").await.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protected_without_credentials_is_401_with_a_bearer_challenge() {
     let app = spawn_app().await;
     let res = app.client.get(app.url("/api/protected")).send().await.unwrap();
@@ -155,7 +155,7 @@ async fn protected_without_credentials_is_401_with_a_bearer_challenge() {
     assert_unauthorized(res, "Authorization header must be 'Bearer <token>'").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_oversized_tokens_are_refused() {
     let app = spawn_app().await;
     for junk in ["x", "a.b.c", "...", "eyJhbGciOiJIUzI1NiJ9.e30.", &"a".repeat(70_000)] {
@@ -165,7 +165,7 @@ async fn malformed_and_oversized_tokens_are_refused() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_token_is_refused() {
     let app = spawn_app().await;
     let t = app.signed_in("alice").await;
@@ -176,7 +176,7 @@ async fn a_tampered_token_is_refused() {
     assert_unauthorized(app.protected_with_bearer(&parts.join(".")).await, "Token is invalid").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alg_none_token_is_refused() {
     let app = spawn_app().await;
     let t = app.signed_in("alice").await;
@@ -188,7 +188,7 @@ async fn an_alg_none_token_is_refused() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_signed_by_another_deployment_is_refused() {
     let app = spawn_app().await;
     app.signed_in("alice").await;
@@ -207,7 +207,7 @@ async fn a_token_signed_by_another_deployment_is_refused() {
     assert_unauthorized(app.protected_with_bearer(&t.token).await, "Token is invalid").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_refused_and_a_fresh_one_is_not() {
     let app = spawn_app().await;
     let t = app.signed_in("alice").await;
@@ -217,7 +217,7 @@ async fn an_expired_token_is_refused_and_a_fresh_one_is_not() {
     assert_unauthorized(app.protected_with_bearer(&t).await, "Token has expired").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_revokes_the_token_at_once() {
     let app = spawn_app().await;
     let t = app.signed_in("alice").await;
@@ -230,7 +230,7 @@ async fn logout_revokes_the_token_at_once() {
     assert_eq!(res.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_account_is_refused_even_with_a_live_token() {
     let app = spawn_app().await;
     let t = app.signed_in("alice").await;
@@ -239,7 +239,7 @@ async fn a_disabled_account_is_refused_even_with_a_live_token() {
     assert_eq!(app.login("alice", "correct horse battery").await.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_also_accepts_the_session_cookie() {
     let app = spawn_app().await;
     let t = app.signed_in("alice").await;
@@ -253,7 +253,7 @@ async fn the_api_also_accepts_the_session_cookie() {
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_endpoints_and_methods_answer_in_json() {
     let app = spawn_app().await;
     let res = app.client.get(app.url("/api/nope")).send().await.unwrap();
@@ -264,7 +264,7 @@ async fn unknown_endpoints_and_methods_answer_in_json() {
     assert_eq!(res.json::<Value>().await.unwrap(), json!({ "msg": "Method not allowed on this endpoint" }));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_are_stored_as_argon2id_with_owasp_parameters_by_default() {
     let app = spawn_app_with(Options { hash_params: gatehouse::auth::password::HashParams::OWASP }).await;
     app.register("alice", "correct horse battery").await;

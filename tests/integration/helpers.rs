@@ -58,7 +58,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base: format!("http://{addr}"),
-        client: Client::builder().redirect(redirect::Policy::none()).build().unwrap(),
+        client: Client::builder()
+            .redirect(redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(15))
+            .build()
+            .unwrap(),
         clock,
         state,
         _data_dir: data_dir,
@@ -210,4 +214,24 @@ pub fn cookie_line(headers: &HeaderMap, name: &str) -> Option<String> {
 
 pub fn location(res: &Response) -> String {
     res.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+/// Polls all `futures` concurrently on this task; results in order.
+pub async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }

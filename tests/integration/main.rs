@@ -1,5 +1,11 @@
 //! Integration tests: the real server on a random port, a fresh database
 //! per test, HTTP only. Run against PostgreSQL with `GATEHOUSE_TEST_DB=postgres`.
+//!
+//! Run them one at a time (`-- --test-threads=1`, as `scripts/test.sh`
+//! does): with several Gatehouse apps alive in one process, an SSR page
+//! render now and then stalls, which one app under hundreds of concurrent
+//! page loads never does (`many_concurrent_page_loads_all_complete`). The
+//! client's 15-second timeout turns any stall into a failure, not a hang.
 
 mod api;
 mod helpers;

@@ -24,7 +24,7 @@ async fn signed_in_cookie(app: &TestApp) -> String {
     access_cookie(res.headers()).expect("sign-in sets the access cookie")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_without_a_cookie_redirects_to_login_and_sends_no_protected_bytes() {
     let app = spawn_app().await;
     let res = app.page("/dashboard", None).await;
@@ -35,14 +35,14 @@ async fn dashboard_without_a_cookie_redirects_to_login_and_sends_no_protected_by
     assert!(body.is_empty(), "{body}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_redirect_keeps_the_query_in_next() {
     let app = spawn_app().await;
     let res = app.page("/dashboard?tab=2", None).await;
     assert_eq!(location(&res), "/login?next=%2Fdashboard%3Ftab%3D2");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_in_without_javascript_sets_a_locked_down_cookie_and_lands_on_the_dashboard() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
@@ -73,7 +73,7 @@ async fn signing_in_without_javascript_sets_a_locked_down_cookie_and_lands_on_th
     assert!(!html.contains(&cookie), "the token never appears in the page");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_safe_next_is_followed_and_an_unsafe_one_is_not() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
@@ -98,7 +98,7 @@ async fn a_safe_next_is_followed_and_an_unsafe_one_is_not() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_no_js_sign_in_goes_back_to_the_form_with_only_the_safe_message() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
@@ -123,7 +123,7 @@ async fn a_failed_no_js_sign_in_goes_back_to_the_form_with_only_the_safe_message
     assert!(html.contains("Bad username or password"), "{html}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cross_site_referer_never_becomes_a_redirect() {
     let app = spawn_app().await;
     for referer in ["https://evil.example/phish", "http://evil.example/", "//evil.example/x"] {
@@ -142,7 +142,7 @@ async fn a_cross_site_referer_never_becomes_a_redirect() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hydrated_server_function_errors_carry_their_real_status() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
@@ -159,7 +159,7 @@ async fn hydrated_server_function_errors_carry_their_real_status() {
     assert_eq!(res.status(), 409);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_server_function_input_is_a_400_without_internal_text() {
     let app = spawn_app().await;
     let res = app.fn_call("/_fn/login", &[("nonsense", "1")], None).await;
@@ -169,7 +169,7 @@ async fn malformed_server_function_input_is_a_400_without_internal_text() {
     assert!(!body.to_lowercase().contains("serde") && !body.contains("missing field"), "{body}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hydrated_sign_in_sets_the_cookie_and_asks_the_client_to_navigate() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
@@ -181,7 +181,7 @@ async fn a_hydrated_sign_in_sets_the_cookie_and_asks_the_client_to_navigate() {
     assert!(access_cookie(res.headers()).is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_kills_the_copied_cookie_on_the_server() {
     let app = spawn_app().await;
     let cookie = signed_in_cookie(&app).await;
@@ -207,7 +207,7 @@ async fn signing_out_kills_the_copied_cookie_on_the_server() {
     assert_eq!(res.json::<Value>().await.unwrap(), Value::Null);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_access_cookie_redirects_to_login() {
     let app = spawn_app().await;
     let cookie = signed_in_cookie(&app).await;
@@ -217,7 +217,7 @@ async fn an_expired_access_cookie_redirects_to_login() {
     assert_eq!(location(&res), "/login?next=%2Fdashboard");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_or_huge_cookie_redirects_to_login() {
     let app = spawn_app().await;
     let cookie = signed_in_cookie(&app).await;
@@ -229,7 +229,7 @@ async fn a_tampered_or_huge_cookie_redirects_to_login() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registering_through_the_form_leads_to_sign_in() {
     let app = spawn_app().await;
     let res = app
@@ -242,7 +242,7 @@ async fn registering_through_the_form_leads_to_sign_in() {
     assert!(html.contains("Your account is ready"), "{html}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_forms_have_labelled_fields_with_the_expected_names() {
     let app = spawn_app().await;
     for path in ["/login", "/register"] {
@@ -258,7 +258,7 @@ async fn the_forms_have_labelled_fields_with_the_expected_names() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_carries_the_security_headers() {
     let app = spawn_app().await;
     for path in ["/", "/login", "/register", "/no-such-page"] {
@@ -272,7 +272,7 @@ async fn every_page_carries_the_security_headers() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_page_is_a_real_404() {
     let app = spawn_app().await;
     let res = app.page("/no-such-page", None).await;
@@ -280,7 +280,7 @@ async fn an_unknown_page_is_a_real_404() {
     assert!(res.text().await.unwrap().contains("Page not found"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sessions_page_is_guarded_and_lists_this_device_first() {
     let app = spawn_app().await;
     let res = app.page("/sessions", None).await;
@@ -297,4 +297,12 @@ async fn the_sessions_page_is_guarded_and_lists_this_device_first() {
     let this_device = html.find("This device").unwrap();
     let end_button = html.find(r#"data-testid="end-session""#).unwrap();
     assert!(this_device < end_button, "the current session comes first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_page_loads_all_complete() {
+    let app = spawn_app().await;
+    let loads: Vec<_> = (0..200).map(|i| app.page(if i % 2 == 0 { "/login" } else { "/" }, None)).collect();
+    let statuses: Vec<u16> = join_all(loads).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses, vec![200; 200]);
 }

@@ -17,7 +17,7 @@ async fn assert_401(res: reqwest::Response, msg: &str) {
     assert_eq!(res.json::<Value>().await.unwrap(), json!({ "msg": msg }));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_rotates_both_tokens_and_the_new_ones_work() {
     let app = spawn_app().await;
     let (a1, r1) = app.signed_in_pair("alice").await;
@@ -33,7 +33,7 @@ async fn a_refresh_rotates_both_tokens_and_the_new_ones_work() {
     assert_ne!(r3, r2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reused_refresh_token_ends_the_session_for_thief_and_owner_alike() {
     let app = spawn_app().await;
     let (a1, r1) = app.signed_in_pair("alice").await;
@@ -48,7 +48,7 @@ async fn a_reused_refresh_token_ends_the_session_for_thief_and_owner_alike() {
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE revoked_reason = 'refresh token reuse'").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_rotated_moments_ago_is_superseded_not_an_alarm() {
     let app = spawn_app().await;
     let (_, r1) = app.signed_in_pair("alice").await;
@@ -59,12 +59,12 @@ async fn a_token_rotated_moments_ago_is_superseded_not_an_alarm() {
     assert_eq!(app.refresh(&r2).await.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_parallel_refreshes_yield_exactly_one_new_pair() {
     let app = spawn_app().await;
     let (_, r1) = app.signed_in_pair("alice").await;
-    let calls = (0..20).map(|_| app.refresh(&r1));
-    let results = futures_join_all(calls).await;
+    let calls: Vec<_> = (0..20).map(|_| app.refresh(&r1)).collect();
+    let results: Vec<u16> = join_all(calls).await.iter().map(|r| r.status().as_u16()).collect();
     let ok: Vec<_> = results.iter().filter(|s| **s == 200).collect();
     let superseded = results.iter().filter(|s| **s == 409).count();
     assert_eq!(ok.len(), 1, "{results:?}");
@@ -73,39 +73,7 @@ async fn twenty_parallel_refreshes_yield_exactly_one_new_pair() {
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL").await, 1);
 }
 
-async fn futures_join_all<F: std::future::Future<Output = reqwest::Response>>(
-    calls: impl Iterator<Item = F>,
-) -> Vec<u16> {
-    let handles: Vec<_> = calls.collect();
-    let mut statuses = Vec::new();
-    let joined = join_all(handles).await;
-    for r in joined {
-        statuses.push(r.status().as_u16());
-    }
-    statuses
-}
-
-/// Polls all futures concurrently on this task.
-async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    out.into_iter().map(Option::unwrap).collect()
-}
-
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_and_refresh_tokens_cannot_stand_in_for_each_other() {
     let app = spawn_app().await;
     let (access, refresh) = app.signed_in_pair("alice").await;
@@ -113,7 +81,7 @@ async fn access_and_refresh_tokens_cannot_stand_in_for_each_other() {
     assert_401(app.protected_with_bearer(&refresh).await, "Token is malformed").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_malformed_and_missing_refresh_tokens_are_401() {
     let app = spawn_app().await;
     for junk in ["grt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "nonsense", &"a".repeat(70_000)] {
@@ -123,7 +91,7 @@ async fn unknown_malformed_and_missing_refresh_tokens_are_401() {
     assert_eq!(res.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_token_dies_after_its_idle_limit() {
     let app = spawn_app().await;
     let (_, r1) = app.signed_in_pair("alice").await;
@@ -131,7 +99,7 @@ async fn a_refresh_token_dies_after_its_idle_limit() {
     assert_401(app.refresh(&r1).await, "Refresh token has expired; sign in again").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_session_still_ends_at_its_absolute_limit() {
     let app = spawn_app().await;
     let (_, mut r) = app.signed_in_pair("alice").await;
@@ -146,7 +114,7 @@ async fn a_busy_session_still_ends_at_its_absolute_limit() {
     assert_401(app.refresh(&r).await, "Refresh token has expired; sign in again").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_racing_a_refresh_is_never_undone() {
     let app = spawn_app().await;
     let (a1, r1) = app.signed_in_pair("alice").await;
@@ -165,7 +133,7 @@ async fn sign_out_racing_a_refresh_is_never_undone() {
     assert_eq!(app.refresh(&r1).await.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_account_can_neither_refresh_nor_use_its_access_token() {
     let app = spawn_app().await;
     let (a1, r1) = app.signed_in_pair("alice").await;
@@ -174,7 +142,7 @@ async fn a_disabled_account_can_neither_refresh_nor_use_its_access_token() {
     assert_401(app.refresh(&r1).await, "Account is not available").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_everywhere_ends_every_device() {
     let app = spawn_app().await;
     let (phone_access, phone_refresh) = app.signed_in_pair("alice").await;
@@ -186,7 +154,7 @@ async fn signing_out_everywhere_ends_every_device() {
     assert_401(app.refresh(&phone_refresh).await, "Session has ended; sign in again").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_see_their_sessions_and_can_end_one() {
     let app = spawn_app().await;
     let (phone, _) = app.signed_in_pair("alice").await;
@@ -218,7 +186,7 @@ async fn people_see_their_sessions_and_can_end_one() {
     assert_eq!(list(laptop).await.len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_access_cookie_is_renewed_silently_during_the_page_load() {
     let app = spawn_app().await;
     app.register("alice", "correct horse battery").await;
@@ -249,7 +217,7 @@ async fn an_expired_access_cookie_is_renewed_silently_during_the_page_load() {
     assert!(access_cookie(res.headers()).is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_load_with_a_reused_refresh_cookie_signs_out_and_clears_cookies() {
     let app = spawn_app().await;
     let (_, r1) = app.signed_in_pair("alice").await;
@@ -262,7 +230,7 @@ async fn a_page_load_with_a_reused_refresh_cookie_signs_out_and_clears_cookies()
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_renew_tokens_too() {
     let app = spawn_app().await;
     let (_, refresh) = app.signed_in_pair("alice").await;
@@ -280,7 +248,7 @@ async fn server_functions_renew_tokens_too() {
     assert_eq!(res.json::<Value>().await.unwrap()["username"], "alice");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_with_only_the_refresh_cookie_still_ends_the_session() {
     let app = spawn_app().await;
     let (_, refresh) = app.signed_in_pair("alice").await;
@@ -298,7 +266,7 @@ async fn signing_out_with_only_the_refresh_cookie_still_ends_the_session() {
     assert_eq!(app.refresh(&refresh).await.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_sessions_are_purged() {
     let app = spawn_app().await;
     app.signed_in_pair("alice").await;
@@ -310,4 +278,36 @@ async fn expired_sessions_are_purged() {
     let now = app.clock_now();
     assert_eq!(gatehouse::db::sessions::purge(&app.state.db, now - p.absolute_ttl, now - p.idle_ttl).await.unwrap(), 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM refresh_tokens").await, 0, "their refresh tokens went with them");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_account_is_refused_on_its_next_request() {
+    let app = spawn_app().await;
+    let (access, refresh) = app.signed_in_pair("alice").await;
+    sqlx::query("DELETE FROM users").execute(app.state.db.pool()).await.unwrap();
+    assert_401(app.protected_with_bearer(&access).await, "Token has been revoked").await;
+    assert_401(app.refresh(&refresh).await, "Refresh token is invalid").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ending_all_sessions_of_an_account_stops_every_device_but_no_one_else() {
+    let app = spawn_app().await;
+    let (phone, phone_refresh) = app.signed_in_pair("alice").await;
+    let (laptop, _) = app.login_pair("alice").await;
+    let (bob, _) = app.signed_in_pair("bob").await;
+    let user_id: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM users WHERE username = 'alice'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap()
+            .get(0)
+    };
+    let ended =
+        gatehouse::accounts::end_all_sessions_of(&app.state, &user_id, "ended by an administrator").await.unwrap();
+    assert_eq!(ended, 2);
+    assert_eq!(app.protected_with_bearer(&phone).await.status(), 401);
+    assert_eq!(app.protected_with_bearer(&laptop).await.status(), 401);
+    assert_eq!(app.refresh(&phone_refresh).await.status(), 401);
+    assert_eq!(app.protected_with_bearer(&bob).await.status(), 200);
 }
