@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, type Browser } from "@playwright/test";
 import { Dashboard, hydrated, registerAndSignIn, LoginPage, watchConsole } from "./pages";
 
 // This project's server issues access tokens that live 5 seconds, so the
@@ -27,17 +27,22 @@ test("a signed-in person keeps using the app across access-token expiry", async 
   expect(console.map((m) => m.text())).toEqual([]);
 });
 
-test("signing out everywhere in one browser signs out another on its next navigation", async ({ browser }) => {
+/** One account signed in from two separate browsers. */
+async function twoBrowsers(browser: Browser) {
   const first = await browser.newContext();
   const a = await first.newPage();
   const name = await registerAndSignIn(a);
-
   const second = await browser.newContext();
   const b = await second.newPage();
   const login = new LoginPage(b);
   await login.open();
   await login.signIn(name);
   await expect(b).toHaveURL(/\/dashboard$/);
+  return { a, b, close: () => Promise.all([first.close(), second.close()]) };
+}
+
+test("signing out everywhere in one browser signs out another on its next navigation", async ({ browser }) => {
+  const { a, b, close } = await twoBrowsers(browser);
 
   await a.goto("/sessions");
   await expect(a.getByTestId("session")).toHaveCount(2);
@@ -48,19 +53,11 @@ test("signing out everywhere in one browser signs out another on its next naviga
 
   await b.goto("/dashboard");
   await expect(b).toHaveURL(/\/login\?next=%2Fdashboard$/);
-  await first.close();
-  await second.close();
+  await close();
 });
 
 test("ending another session from the sessions page signs that browser out", async ({ browser }) => {
-  const first = await browser.newContext();
-  const a = await first.newPage();
-  const name = await registerAndSignIn(a);
-  const second = await browser.newContext();
-  const b = await second.newPage();
-  await new LoginPage(b).open();
-  await new LoginPage(b).signIn(name);
-  await expect(b).toHaveURL(/\/dashboard$/);
+  const { a, b, close } = await twoBrowsers(browser);
 
   await a.goto("/sessions");
   await hydrated(a);
@@ -69,6 +66,5 @@ test("ending another session from the sessions page signs that browser out", asy
 
   await b.goto("/dashboard");
   await expect(b).toHaveURL(/\/login\?next=%2Fdashboard$/);
-  await first.close();
-  await second.close();
+  await close();
 });

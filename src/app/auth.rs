@@ -106,6 +106,7 @@ mod ssr {
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
+    use crate::auth::cookies;
     use crate::auth::guard::{self, CurrentUser};
     use crate::error::AppError;
     use crate::state::AppState;
@@ -124,15 +125,24 @@ mod ssr {
         })
     }
 
-    /// The caller, through the one guard; renewed cookies are set on this
-    /// response.
+    /// The caller, through the one guard. Renewed cookies are set on this
+    /// response; cookies that no longer sign anyone in are cleared.
     pub async fn signed_in() -> Result<(AppState, CurrentUser), AppError> {
         let (state, parts) = (state()?, parts()?);
-        let (user, renewal) = guard::authenticate_parts(&state, &parts).await?;
-        if let Some(cookies) = renewal {
-            set_cookies(cookies);
+        match guard::authenticate_parts(&state, &parts).await {
+            Ok((user, renewal)) => {
+                set_cookies(renewal.into_iter().flatten());
+                Ok((state, user))
+            }
+            Err(e) => {
+                let has_cookies =
+                    cookies::read_access(&parts.headers).is_some() || cookies::read_refresh(&parts.headers).is_some();
+                if e != guard::AuthError::Internal && has_cookies {
+                    set_cookies(cookies::clear_all());
+                }
+                Err(e.into())
+            }
         }
-        Ok((state, user))
     }
 
     pub fn set_cookies(values: impl IntoIterator<Item = HeaderValue>) {

@@ -166,6 +166,12 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// Signs in with a plain form post to the login server function.
+    pub async fn form_login(&self, username: &str, password: &str, next: &str) -> Response {
+        let form = [("username", username), ("password", password), ("next", next)];
+        self.form_post("/_fn/login", &form, &self.url("/login"), None).await
+    }
+
     /// A server function call as the hydrated app makes it.
     pub async fn fn_call(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Response {
         let mut req = self.client.post(self.url(path)).header("accept", "application/json").form(form);

@@ -12,14 +12,7 @@ const PASSWORD: &str = "correct horse battery";
 /// Registers `alice` and signs in with a plain form post; returns the cookie.
 async fn signed_in_cookie(app: &TestApp) -> String {
     app.register("alice", PASSWORD).await;
-    let res = app
-        .form_post(
-            "/_fn/login",
-            &[("username", "alice"), ("password", PASSWORD), ("next", "")],
-            &app.url("/login"),
-            None,
-        )
-        .await;
+    let res = app.form_login("alice", PASSWORD, "").await;
     assert_eq!(res.status(), 302);
     access_cookie(res.headers()).expect("sign-in sets the access cookie")
 }
@@ -46,14 +39,7 @@ async fn the_redirect_keeps_the_query_in_next() {
 async fn signing_in_without_javascript_sets_a_locked_down_cookie_and_lands_on_the_dashboard() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
-    let res = app
-        .form_post(
-            "/_fn/login",
-            &[("username", "alice"), ("password", PASSWORD), ("next", "")],
-            &app.url("/login"),
-            None,
-        )
-        .await;
+    let res = app.form_login("alice", PASSWORD, "").await;
     assert_eq!(res.status(), 302);
     assert_eq!(location(&res), "/dashboard");
     assert_eq!(res.headers()["cache-control"], "no-store");
@@ -86,14 +72,7 @@ async fn a_safe_next_is_followed_and_an_unsafe_one_is_not() {
         ("javascript:alert(1)", "/dashboard"),
     ];
     for (next, expected) in cases {
-        let res = app
-            .form_post(
-                "/_fn/login",
-                &[("username", "alice"), ("password", PASSWORD), ("next", next)],
-                &app.url("/login"),
-                None,
-            )
-            .await;
+        let res = app.form_login("alice", PASSWORD, next).await;
         assert_eq!(location(&res), expected, "next={next}");
     }
 }

@@ -190,14 +190,7 @@ async fn people_see_their_sessions_and_can_end_one() {
 async fn an_expired_access_cookie_is_renewed_silently_during_the_page_load() {
     let app = spawn_app().await;
     app.register("alice", "correct horse battery").await;
-    let res = app
-        .form_post(
-            "/_fn/login",
-            &[("username", "alice"), ("password", "correct horse battery"), ("next", "")],
-            &app.url("/login"),
-            None,
-        )
-        .await;
+    let res = app.form_login("alice", "correct horse battery", "").await;
     let access = access_cookie(res.headers()).unwrap();
     let refresh = refresh_cookie(res.headers()).unwrap();
     app.clock.advance(app.state.tokens.access_ttl + app.state.tokens.leeway);
@@ -310,4 +303,23 @@ async fn ending_all_sessions_of_an_account_stops_every_device_but_no_one_else() 
     assert_eq!(app.protected_with_bearer(&laptop).await.status(), 401);
     assert_eq!(app.refresh(&phone_refresh).await.status(), 401);
     assert_eq!(app.protected_with_bearer(&bob).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_clear_cookies_that_no_longer_sign_anyone_in() {
+    let app = spawn_app().await;
+    let (access, refresh) = app.signed_in_pair("alice").await;
+    app.client.post(app.url("/api/logout")).bearer_auth(&access).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/_fn/me"))
+        .header("accept", "application/json")
+        .header("cookie", format!("{ACCESS_COOKIE}={access}; {REFRESH_COOKIE}={refresh}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(cookie_line(res.headers(), ACCESS_COOKIE).unwrap().contains("Max-Age=0"));
+    assert!(cookie_line(res.headers(), REFRESH_COOKIE).unwrap().contains("Max-Age=0"));
+    assert_eq!(res.json::<Value>().await.unwrap(), Value::Null);
 }
