@@ -246,6 +246,29 @@ pub async fn sign_out_everywhere(state: &AppState, user: &CurrentUser, keep_curr
     Ok(n)
 }
 
+/// Changes `user`'s password after checking the current one, and ends
+/// every other session of the account; this one stays signed in.
+///
+/// # Errors
+/// [`AppError::Invalid`] naming the field: a wrong current password, or a
+/// new one that breaks the policy or equals the current one.
+pub async fn change_password(state: &AppState, user: &CurrentUser, current: &str, new: &str) -> Result<u64, AppError> {
+    let current = Password::parse_attempt(current).map_err(|e| AppError::invalid("current_password", e))?;
+    let new = Password::parse_new(new).map_err(|e| AppError::invalid("new_password", e))?;
+    if new.expose() == current.expose() {
+        return Err(AppError::invalid("new_password", "Choose a password different from your current one."));
+    }
+    let record = users::find_by_id(&state.db, &user.id).await.map_err(db_error)?.ok_or(AppError::Internal)?;
+    if !state.hasher.verify(current, Some(record.password_hash)).await.map_err(hasher_error)? {
+        return Err(AppError::invalid("current_password", "Your current password is not correct."));
+    }
+    let hash = state.hasher.hash(new).await.map_err(hasher_error)?;
+    let ended =
+        users::set_password(&state.db, &user.id, &hash, &user.session_id, state.clock.now()).await.map_err(db_error)?;
+    tracing::info!(user_id = %user.id, other_sessions_ended = ended, "password changed");
+    Ok(ended)
+}
+
 /// Ends every session of the account `user_id`: for administrators and
 /// for changes (a new password, a disabled account) that must sign a
 /// person out everywhere. Returns how many ended.

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/refresh", post(refresh))
         .route("/logout", post(logout))
         .route("/logout/everywhere", post(logout_everywhere))
+        .route("/password", post(change_password))
         .route("/sessions", get(list_sessions))
         .route("/sessions/{id}", delete(end_session))
         .method_not_allowed_fallback(|| async {
@@ -93,6 +94,18 @@ async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Resp
 /// `POST /api/logout/everywhere` → 204; every session of the user ends.
 async fn logout_everywhere(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
     accounts::sign_out_everywhere(&state, &user, false).await?;
+    Ok(no_store(StatusCode::NO_CONTENT))
+}
+
+/// `POST /api/password {"current_password", "new_password"}` → 204; every
+/// other session of the user ends, this one stays.
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody,
+) -> Result<Response, AppError> {
+    let (current, new) = (body.string("current_password")?, body.string("new_password")?);
+    accounts::change_password(&state, &user, current, new).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 

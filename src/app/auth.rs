@@ -79,6 +79,15 @@ pub async fn current_user() -> Result<Option<Viewer>, AppError> {
     }
 }
 
+/// Changes the signed-in person's password; every other session ends.
+#[server(prefix = "/_fn", endpoint = "change-password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    let (state, user) = ssr::signed_in().await?;
+    crate::accounts::change_password(&state, &user, &current_password, &new_password).await?;
+    leptos_axum::redirect("/account?changed=1");
+    Ok(())
+}
+
 /// The signed-in person's live sessions.
 #[server(prefix = "/_fn", endpoint = "sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {

@@ -40,6 +40,7 @@ pub fn Header() -> impl IntoView {
                                 view! {
                                     <A href="/dashboard">"Dashboard"</A>
                                     <A href="/sessions">"Sessions"</A>
+                                    <A href="/account">"Account"</A>
                                     <span class="who" data-testid="header-user">
                                         {v.username} <span class="role">{v.role.to_string()}</span>
                                     </span>

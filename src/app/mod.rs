@@ -11,11 +11,11 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use pages::{DashboardPage, HomePage, LoginPage, NotFoundPage, RegisterPage, SessionsPage};
+use pages::{AccountPage, DashboardPage, HomePage, LoginPage, NotFoundPage, RegisterPage, SessionsPage};
 
 /// Pages that only a signed-in person may load. The server's page guard
 /// consults this list before rendering anything.
-pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/sessions"];
+pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/sessions", "/account"];
 
 /// Whether `path` is (or is under) a protected page.
 pub fn is_protected(path: &str) -> bool {
@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=RegisterPage />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

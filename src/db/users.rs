@@ -3,6 +3,7 @@
 use std::fmt;
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::Db;
 use crate::auth::clock::UnixTime;
@@ -74,20 +75,73 @@ pub async fn create(
 /// Database failures only; an unknown name is `Ok(None)`.
 #[tracing::instrument(skip(db))]
 pub async fn find_by_username(db: &Db, username: &Username) -> Result<Option<UserRecord>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, username, role, password_hash, disabled_at FROM users WHERE username_key = $1")
+    sqlx::query("SELECT id, username, role, password_hash, disabled_at FROM users WHERE username_key = $1")
         .bind(username.key())
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| {
-        Ok(UserRecord {
-            id: r.try_get("id")?,
-            username: r.try_get("username")?,
-            role: decode_role(&r.try_get::<String, _>("role")?)?,
-            password_hash: r.try_get("password_hash")?,
-            disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
-        })
+        .await?
+        .as_ref()
+        .map(record)
+        .transpose()
+}
+
+/// Finds an account by id.
+///
+/// # Errors
+/// Database failures only; an unknown id is `Ok(None)`.
+#[tracing::instrument(skip(db))]
+pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+    sqlx::query("SELECT id, username, role, password_hash, disabled_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .as_ref()
+        .map(record)
+        .transpose()
+}
+
+fn record(r: &AnyRow) -> Result<UserRecord, sqlx::Error> {
+    Ok(UserRecord {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        role: decode_role(&r.try_get::<String, _>("role")?)?,
+        password_hash: r.try_get("password_hash")?,
+        disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
     })
-    .transpose()
+}
+
+/// Stores a new password hash and ends every other session of the
+/// account, in one transaction: no window in which the new password is
+/// set but a session that knew only the old one lives on. Returns how many
+/// sessions ended.
+///
+/// # Errors
+/// Database failures; nothing is left half-written.
+#[tracing::instrument(skip(db, password_hash))]
+pub async fn set_password(
+    db: &Db,
+    user_id: &str,
+    password_hash: &str,
+    keep_session: &str,
+    now: UnixTime,
+) -> Result<u64, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    let ended = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = 'password changed'
+         WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(keep_session)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(ended)
 }
 
 pub(super) fn decode_role(stored: &str) -> Result<Role, sqlx::Error> {

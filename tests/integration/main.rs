@@ -10,4 +10,5 @@
 mod api;
 mod helpers;
 mod pages;
+mod password;
 mod sessions;

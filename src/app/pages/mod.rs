@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod account;
 mod dashboard;
 mod home;
 mod login;
@@ -7,6 +8,7 @@ mod not_found;
 mod register;
 mod sessions;
 
+pub use account::AccountPage;
 pub use dashboard::DashboardPage;
 pub use home::HomePage;
 pub use login::LoginPage;
