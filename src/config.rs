@@ -33,6 +33,9 @@ pub enum LogFormat {
 pub struct Settings {
     pub mode: Mode,
     pub listen_addr: SocketAddr,
+    /// The origin browsers see (`https://auth.example.com`); state changes
+    /// from any other are refused. Locally: the loopback names at the port.
+    pub public_origin: Option<String>,
     /// Holds the SQLite file and, in local mode, the generated key.
     pub data_dir: PathBuf,
     pub database_url: String,
@@ -70,6 +73,7 @@ impl Settings {
         Self {
             mode: Mode::Local,
             listen_addr: site.site_addr,
+            public_origin: None,
             database_url: sqlite_url(&data_dir),
             data_dir,
             jwt_secret: None,
@@ -123,6 +127,14 @@ impl Settings {
                 .parse()
                 .map_err(|_| problem("GATEHOUSE_ADDR", format!("'{addr}' is not host:port, e.g. 127.0.0.1:3000")))?;
         }
+        if let Some(origin) = get("GATEHOUSE_PUBLIC_ORIGIN") {
+            s.public_origin = Some(crate::auth::origin::parse_origin(origin).ok_or_else(|| {
+                problem(
+                    "GATEHOUSE_PUBLIC_ORIGIN",
+                    format!("'{origin}' is not scheme://host[:port], e.g. https://auth.example.com"),
+                )
+            })?);
+        }
         if let Some(url) = get("GATEHOUSE_DATABASE_URL").or_else(|| get("DATABASE_URL")) {
             if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 return Err(problem("GATEHOUSE_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
@@ -161,6 +173,12 @@ impl Settings {
         };
         if let Some(filter) = get("GATEHOUSE_LOG") {
             s.log_filter = filter.to_owned();
+        }
+        if s.mode == Mode::Production && s.public_origin.is_none() {
+            return Err(problem(
+                "GATEHOUSE_PUBLIC_ORIGIN",
+                "is required in production: the https:// origin people use, so cross-site requests can be refused",
+            ));
         }
         if s.mode == Mode::Production && s.jwt_secret.is_none() {
             return Err(problem(
@@ -214,8 +232,15 @@ mod tests {
 
     #[test]
     fn production_without_a_secret_refuses_to_start() {
-        let err = Settings::from_vars(vars(&[("GATEHOUSE_ENV", "production")]), site()).unwrap_err();
+        let env = [("GATEHOUSE_ENV", "production"), ("GATEHOUSE_PUBLIC_ORIGIN", "https://auth.example.com")];
+        let err = Settings::from_vars(vars(&env), site()).unwrap_err();
         assert!(err.to_string().starts_with("GATEHOUSE_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn production_without_a_public_origin_refuses_to_start() {
+        let err = Settings::from_vars(vars(&[("GATEHOUSE_ENV", "production")]), site()).unwrap_err();
+        assert!(err.to_string().starts_with("GATEHOUSE_PUBLIC_ORIGIN"), "{err}");
     }
 
     #[test]
@@ -226,6 +251,7 @@ mod tests {
             ("GATEHOUSE_ACCESS_TTL_SECS", "forever"),
             ("GATEHOUSE_ACCESS_TTL_SECS", "0"),
             ("GATEHOUSE_DATABASE_URL", "mysql://x"),
+            ("GATEHOUSE_PUBLIC_ORIGIN", "auth.example.com/login"),
         ] {
             let err = Settings::from_vars(vars(&[(k, v)]), site()).unwrap_err();
             assert!(err.to_string().starts_with(k), "{k}={v}: {err}");

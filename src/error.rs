@@ -19,6 +19,9 @@ pub enum AppError {
     /// No usable credential: the message says which problem.
     #[error("{0}")]
     Unauthorized(String),
+    /// Authenticated (or not needed), but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -51,6 +54,7 @@ impl AppError {
         match self {
             Self::Invalid { .. } => 400,
             Self::BadCredentials | Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
             Self::Conflict(_) => 409,
             Self::TooLarge(_) => 413,
             Self::Busy | Self::Network => 503,

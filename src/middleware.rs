@@ -2,13 +2,15 @@
 //! headers, and the boundary around server functions.
 
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::Limited;
 
+use crate::auth::{cookies, origin};
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// The URL prefix of every server function; the JSON API lives under
 /// `/api`, so the two never collide.
@@ -32,6 +34,35 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
     }
     let req = req.map(|body| Body::new(Limited::new(body, MAX_BODY_BYTES)));
     next.run(req).await
+}
+
+/// Refuses state changes a browser could make with our cookies unless
+/// they come from our own origin: every non-GET server function call
+/// (login and register included: login CSRF needs no cookie), and API
+/// calls that carry a session cookie and no Bearer header. Bearer calls
+/// are not subject to it: a foreign page cannot attach our tokens.
+pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let h = req.headers();
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let path = req.uri().path();
+    let by_cookie = !h.contains_key(header::AUTHORIZATION)
+        && (cookies::read_access(h).is_some() || cookies::read_refresh(h).is_some());
+    let subject = path.starts_with(SERVER_FN_PREFIX) || (path.starts_with("/api/") && by_cookie);
+    if !changes_state || !subject {
+        return next.run(req).await;
+    }
+    match origin::check(h, &state.origins) {
+        Ok(()) => next.run(req).await,
+        Err(reason) => {
+            tracing::warn!(%reason, path, "cross-site request refused");
+            let msg = format!("This request came from another site and was refused ({reason}).");
+            if path.starts_with("/api/") {
+                AppError::Forbidden(msg).into_response()
+            } else {
+                (StatusCode::FORBIDDEN, [(header::CACHE_CONTROL, "no-store")], msg).into_response()
+            }
+        }
+    }
 }
 
 /// Headers that cost nothing and close whole classes of attack.

@@ -59,17 +59,23 @@ impl Application {
         let db = Db::connect(&settings.database_url, 10).await?;
         let keys = keystore::load(&settings)?;
         let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
+        let listener =
+            TcpListener::bind(settings.listen_addr).await.map_err(|e| StartupError::Bind(settings.listen_addr, e))?;
+        let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.listen_addr, e))?.port();
+        let origins = match &settings.public_origin {
+            Some(origin) => vec![origin.clone()],
+            None => crate::auth::origin::loopback_origins(port),
+        };
         let state = AppState {
             db,
             keys: Arc::new(keys),
             tokens: Arc::new(settings.tokens.clone()),
             refresh: settings.refresh,
+            origins: origins.into(),
             hasher,
             clock,
             leptos: settings.site.clone(),
         };
-        let listener =
-            TcpListener::bind(settings.listen_addr).await.map_err(|e| StartupError::Bind(settings.listen_addr, e))?;
         Ok(Self { listener, router: router(state.clone()), state })
     }
 
@@ -114,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(from_fn_with_state(state.clone(), guard::protect_pages))
+        .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
         .layer(from_fn(middleware::server_fn_boundary))
         .layer(from_fn(middleware::security_headers))
         .layer(from_fn(middleware::limit_body))

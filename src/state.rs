@@ -19,6 +19,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     pub tokens: Arc<TokenPolicy>,
     pub refresh: RefreshPolicy,
+    /// Origins whose browsers may change state with cookies.
+    pub origins: Arc<[String]>,
     pub hasher: Hasher,
     pub clock: Arc<dyn Clock>,
     pub leptos: LeptosOptions,

@@ -266,7 +266,9 @@ async fn unknown_endpoints_and_methods_answer_in_json() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_are_stored_as_argon2id_with_owasp_parameters_by_default() {
-    let app = spawn_app_with(Options { hash_params: gatehouse::auth::password::HashParams::OWASP }).await;
+    let app =
+        spawn_app_with(Options { hash_params: gatehouse::auth::password::HashParams::OWASP, ..Options::default() })
+            .await;
     app.register("alice", "correct horse battery").await;
     use sqlx::Row;
     let hash: String =

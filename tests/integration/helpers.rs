@@ -29,12 +29,13 @@ pub struct TestApp {
 /// Options that differ between tests.
 pub struct Options {
     pub hash_params: HashParams,
+    pub public_origin: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         // Cheap hashing keeps the suite fast; one test covers the default.
-        Self { hash_params: HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 } }
+        Self { hash_params: HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, public_origin: None }
     }
 }
 
@@ -48,6 +49,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let mut settings = Settings::local(data_dir.path().to_owned(), site);
     settings.listen_addr = "127.0.0.1:0".parse().unwrap();
     settings.hash_params = options.hash_params;
+    settings.public_origin = options.public_origin;
     if let Some(url) = postgres_database().await {
         settings.database_url = url;
     }
@@ -158,6 +160,7 @@ impl TestApp {
             .client
             .post(self.url(path))
             .header("accept", "text/html,application/xhtml+xml")
+            .header("origin", &self.base)
             .header("referer", referer)
             .form(form);
         if let Some(c) = cookie {
@@ -174,7 +177,12 @@ impl TestApp {
 
     /// A server function call as the hydrated app makes it.
     pub async fn fn_call(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Response {
-        let mut req = self.client.post(self.url(path)).header("accept", "application/json").form(form);
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("accept", "application/json")
+            .header("origin", &self.base)
+            .form(form);
         if let Some(c) = cookie {
             req = req.header("cookie", format!("{ACCESS_COOKIE}={c}"));
         }

@@ -8,6 +8,7 @@
 //! client's 15-second timeout turns any stall into a failure, not a hang.
 
 mod api;
+mod csrf;
 mod helpers;
 mod pages;
 mod password;

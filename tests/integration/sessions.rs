@@ -232,6 +232,7 @@ async fn server_functions_renew_tokens_too() {
         .client
         .post(app.url("/_fn/me"))
         .header("accept", "application/json")
+        .header("origin", &app.base)
         .header("cookie", format!("{REFRESH_COOKIE}={refresh}"))
         .send()
         .await
@@ -250,6 +251,7 @@ async fn signing_out_with_only_the_refresh_cookie_still_ends_the_session() {
         .client
         .post(app.url("/_fn/logout"))
         .header("accept", "text/html")
+        .header("origin", &app.base)
         .header("referer", app.url("/dashboard"))
         .header("cookie", format!("{REFRESH_COOKIE}={refresh}"))
         .send()
@@ -314,6 +316,7 @@ async fn server_functions_clear_cookies_that_no_longer_sign_anyone_in() {
         .client
         .post(app.url("/_fn/me"))
         .header("accept", "application/json")
+        .header("origin", &app.base)
         .header("cookie", format!("{ACCESS_COOKIE}={access}; {REFRESH_COOKIE}={refresh}"))
         .send()
         .await

@@ -1,0 +1,134 @@
+//! Whether a state-changing request really comes from this site. Pure: it
+//! reads only the headers a browser sets and the allowed origins.
+//!
+//! SameSite cookies stop a foreign page from using a session, but not from
+//! signing a victim into the attacker's account (login CSRF) or from
+//! posting forms that need no session. So every state change a browser
+//! can make with cookies must name its origin, and it must be ours,
+//! exactly.
+
+use axum::http::{HeaderMap, Uri, header};
+
+/// Why a request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OriginError {
+    #[error("the browser marked it as cross-site")]
+    CrossSite,
+    #[error("its Origin is not this site")]
+    ForeignOrigin,
+    #[error("its Referer is not this site")]
+    ForeignReferer,
+    #[error("it names no Origin or Referer")]
+    Unknown,
+}
+
+/// Checks the request's `Sec-Fetch-Site`, then `Origin`, or when that is
+/// absent `Referer`, against `allowed` (each `scheme://host[:port]`).
+///
+/// # Errors
+/// The [`OriginError`] that refuses it.
+pub fn check(headers: &HeaderMap, allowed: &[String]) -> Result<(), OriginError> {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+        return Err(OriginError::CrossSite);
+    }
+    if let Some(origin) = text(header::ORIGIN) {
+        return if allowed.iter().any(|a| a == origin) { Ok(()) } else { Err(OriginError::ForeignOrigin) };
+    }
+    if let Some(referer) = text(header::REFERER) {
+        let origin = referer.parse::<Uri>().ok().and_then(|u| Some(format!("{}://{}", u.scheme()?, u.authority()?)));
+        return match origin {
+            Some(o) if allowed.contains(&o) => Ok(()),
+            _ => Err(OriginError::ForeignReferer),
+        };
+    }
+    Err(OriginError::Unknown)
+}
+
+/// Parses a configured public origin: `http(s)://host[:port]`, nothing
+/// after it.
+pub fn parse_origin(text: &str) -> Option<String> {
+    let uri = text.trim_end_matches('/').parse::<Uri>().ok()?;
+    let scheme = uri.scheme_str().filter(|s| *s == "http" || *s == "https")?;
+    let authority = uri.authority()?;
+    let bare = uri.path_and_query().is_none_or(|pq| pq.as_str().is_empty() || pq.as_str() == "/");
+    (bare && !authority.as_str().contains('@'))
+        .then(|| format!("{scheme}://{}", authority.as_str().to_ascii_lowercase()))
+}
+
+/// The origins a local run answers on: the loopback names at `port`.
+pub fn loopback_origins(port: u16) -> Vec<String> {
+    ["127.0.0.1", "localhost", "[::1]"].iter().map(|h| format!("http://{h}:{port}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn allowed() -> Vec<String> {
+        vec!["https://app.example.com".to_owned()]
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn our_own_origin_passes() {
+        assert_eq!(check(&headers(&[("origin", "https://app.example.com")]), &allowed()), Ok(()));
+        assert_eq!(check(&headers(&[("referer", "https://app.example.com/login?next=%2F")]), &allowed()), Ok(()));
+        let same = headers(&[("origin", "https://app.example.com"), ("sec-fetch-site", "same-origin")]);
+        assert_eq!(check(&same, &allowed()), Ok(()));
+    }
+
+    #[test]
+    fn every_look_alike_fails() {
+        for origin in [
+            "https://evil.example",
+            "https://app.example.com.evil.com",
+            "https://evilapp.example.com",
+            "http://app.example.com",
+            "https://app.example.com:8443",
+            "null",
+            "",
+            "https://APP.example.com.",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("origin", HeaderValue::from_str(origin).unwrap());
+            assert_eq!(check(&h, &allowed()), Err(OriginError::ForeignOrigin), "{origin:?}");
+        }
+    }
+
+    #[test]
+    fn a_foreign_referer_or_none_at_all_fails() {
+        assert_eq!(
+            check(&headers(&[("referer", "https://evil.example/x")]), &allowed()),
+            Err(OriginError::ForeignReferer)
+        );
+        assert_eq!(check(&headers(&[("referer", "/relative")]), &allowed()), Err(OriginError::ForeignReferer));
+        assert_eq!(check(&HeaderMap::new(), &allowed()), Err(OriginError::Unknown));
+    }
+
+    #[test]
+    fn the_browsers_cross_site_mark_wins() {
+        let h = headers(&[("origin", "https://app.example.com"), ("sec-fetch-site", "cross-site")]);
+        assert_eq!(check(&h, &allowed()), Err(OriginError::CrossSite));
+    }
+
+    #[test]
+    fn configured_origins_are_strict() {
+        assert_eq!(parse_origin("https://App.Example.com/").as_deref(), Some("https://app.example.com"));
+        assert_eq!(parse_origin("http://127.0.0.1:3000").as_deref(), Some("http://127.0.0.1:3000"));
+        for bad in
+            ["app.example.com", "ftp://app.example.com", "https://app.example.com/path", "https://u@app.example.com"]
+        {
+            assert_eq!(parse_origin(bad), None, "{bad}");
+        }
+    }
+}
