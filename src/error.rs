@@ -41,14 +41,6 @@ impl AppError {
         Self::Invalid { field: Some(field.to_owned()), message: message.to_string() }
     }
 
-    /// The form field this error belongs to, if any.
-    pub fn field(&self) -> Option<&str> {
-        match self {
-            Self::Invalid { field, .. } => field.as_deref(),
-            _ => None,
-        }
-    }
-
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {

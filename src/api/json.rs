@@ -10,9 +10,6 @@ use serde_json::{Map, Value};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Bodies larger than this are refused before parsing.
-pub const MAX_JSON_BYTES: usize = 16 * 1024;
-
 /// A JSON object from the request body.
 pub struct JsonBody(Map<String, Value>);
 
@@ -31,7 +28,10 @@ impl FromRequest<AppState> for JsonBody {
             });
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            AppError::TooLarge(format!("Request body is too large (limit {} KiB)", MAX_JSON_BYTES / 1024))
+            AppError::TooLarge(format!(
+                "Request body is too large (limit {} KiB)",
+                crate::middleware::MAX_BODY_BYTES / 1024
+            ))
         })?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),

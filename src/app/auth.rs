@@ -144,8 +144,7 @@ mod ssr {
                 Ok((state, user))
             }
             Err(e) => {
-                let has_cookies =
-                    cookies::read_access(&parts.headers).is_some() || cookies::read_refresh(&parts.headers).is_some();
+                let has_cookies = cookies::any_present(&parts.headers);
                 if e != guard::AuthError::Internal && has_cookies {
                     set_cookies(cookies::clear_all());
                 }

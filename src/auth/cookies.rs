@@ -51,6 +51,11 @@ pub fn read_refresh(headers: &HeaderMap) -> Option<String> {
     read(headers, REFRESH_COOKIE)
 }
 
+/// Whether the request carries either session cookie, valid or not.
+pub fn any_present(headers: &HeaderMap) -> bool {
+    read_access(headers).is_some() || read_refresh(headers).is_some()
+}
+
 fn read(headers: &HeaderMap, name: &str) -> Option<String> {
     // Never parse an absurd Cookie header: any token in it would be
     // refused anyway, so an empty value stands in for it.

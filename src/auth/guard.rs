@@ -218,8 +218,7 @@ pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next
         Err(_) => {
             let target = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
             let location = format!("/login?{}", serde_urlencoded::to_string([("next", target)]).unwrap_or_default());
-            let had_cookies =
-                cookies::read_access(req.headers()).is_some() || cookies::read_refresh(req.headers()).is_some();
+            let had_cookies = cookies::any_present(req.headers());
             let mut res = Response::builder()
                 .status(StatusCode::SEE_OTHER)
                 .header(header::LOCATION, location)

@@ -57,10 +57,6 @@ impl Hasher {
         })
     }
 
-    pub fn params(&self) -> HashParams {
-        self.params
-    }
-
     /// Hashes a new password.
     ///
     /// # Errors

@@ -20,12 +20,6 @@ impl HashParams {
     pub const OWASP: Self = Self { memory_kib: 19_456, iterations: 2, parallelism: 1 };
 }
 
-impl Default for HashParams {
-    fn default() -> Self {
-        Self::OWASP
-    }
-}
-
 /// A hashing failure that is the server's fault, never the user's.
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {

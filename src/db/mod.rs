@@ -38,7 +38,6 @@ impl Engine {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
-    engine: Engine,
 }
 
 /// Why the database could not be opened.
@@ -73,14 +72,10 @@ impl Db {
             pool.execute("PRAGMA journal_mode = WAL").await.map_err(ConnectError::Connect)?;
         }
         MIGRATIONS.run(&pool).await.map_err(ConnectError::Migrate)?;
-        Ok(Self { pool, engine })
+        Ok(Self { pool })
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
-    }
-
-    pub fn engine(&self) -> Engine {
-        self.engine
     }
 }

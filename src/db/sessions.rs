@@ -162,6 +162,18 @@ pub async fn revoke_all(
     reason: &str,
     now: UnixTime,
 ) -> Result<u64, sqlx::Error> {
+    end_sessions(db.pool(), user_id, keep, reason, now).await
+}
+
+/// The statement behind [`revoke_all`], on any executor, so a transaction
+/// elsewhere (a password change) can end sessions as part of its own work.
+pub(super) async fn end_sessions<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+    now: UnixTime,
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
          WHERE user_id = $3 AND revoked_at IS NULL AND id <> $4",
@@ -170,7 +182,7 @@ pub async fn revoke_all(
     .bind(reason)
     .bind(user_id)
     .bind(keep.unwrap_or(""))
-    .execute(db.pool())
+    .execute(executor)
     .await?;
     Ok(done.rows_affected())
 }

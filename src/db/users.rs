@@ -130,16 +130,7 @@ pub async fn set_password(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    let ended = sqlx::query(
-        "UPDATE sessions SET revoked_at = $1, revoked_reason = 'password changed'
-         WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3",
-    )
-    .bind(now)
-    .bind(user_id)
-    .bind(keep_session)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let ended = super::sessions::end_sessions(&mut *tx, user_id, Some(keep_session), "password changed", now).await?;
     tx.commit().await?;
     Ok(ended)
 }
