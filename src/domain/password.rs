@@ -1,5 +1,8 @@
 use std::fmt;
 
+use super::Username;
+use super::common_passwords;
+
 /// A password as typed, never normalised or truncated. Its `Debug` output
 /// is redacted so it cannot reach a log by accident.
 #[derive(Clone)]
@@ -14,6 +17,12 @@ pub enum PasswordError {
     TooShort,
     #[error("Passwords are at most {max} bytes long.", max = Password::MAX_BYTES)]
     TooLong,
+    #[error(
+        "This password is one of the most common ones, which attackers try first. Choose something less predictable."
+    )]
+    Common,
+    #[error("Your password must not contain your username.")]
+    ContainsUsername,
 }
 
 impl Password {
@@ -22,14 +31,22 @@ impl Password {
     /// Enforced before hashing so nobody can make the server hash a megabyte.
     pub const MAX_BYTES: usize = 1024;
 
-    /// A password for a new account: the length policy applies.
+    /// A new password for the account named `username`, after NIST SP
+    /// 800-63B: a length range and a list of common passwords, no
+    /// composition rules.
     ///
     /// # Errors
-    /// [`PasswordError`] when it is empty, too short or too long.
-    pub fn parse_new(raw: &str) -> Result<Self, PasswordError> {
+    /// [`PasswordError`] naming the first rule it breaks.
+    pub fn parse_new(raw: &str, username: &Username) -> Result<Self, PasswordError> {
         let candidate = Self::parse_attempt(raw)?;
         if raw.chars().count() < Self::MIN_CHARS {
             return Err(PasswordError::TooShort);
+        }
+        if common_passwords::contains(raw) {
+            return Err(PasswordError::Common);
+        }
+        if Username::fold(raw).contains(&username.key()) {
+            return Err(PasswordError::ContainsUsername);
         }
         Ok(candidate)
     }
@@ -65,23 +82,27 @@ impl fmt::Debug for Password {
 mod tests {
     use super::*;
 
+    fn alice() -> Username {
+        Username::parse("alice").unwrap()
+    }
+
     #[test]
     fn length_counts_characters_not_bytes() {
         // Eight characters, sixteen bytes.
-        assert!(Password::parse_new("ééééèèèè").is_ok());
-        assert_eq!(Password::parse_new("abcdefg").err(), Some(PasswordError::TooShort));
+        assert!(Password::parse_new("ééééèèèè", &alice()).is_ok());
+        assert_eq!(Password::parse_new("abcdefg", &alice()).err(), Some(PasswordError::TooShort));
     }
 
     #[test]
     fn the_size_bound_is_in_bytes_and_applies_before_anything_else() {
-        assert!(Password::parse_new(&"a".repeat(Password::MAX_BYTES)).is_ok());
+        assert!(Password::parse_new(&"ab".repeat(Password::MAX_BYTES / 2), &alice()).is_ok());
         assert_eq!(Password::parse_attempt(&"a".repeat(Password::MAX_BYTES + 1)).err(), Some(PasswordError::TooLong));
-        assert_eq!(Password::parse_new(&"a".repeat(1 << 20)).err(), Some(PasswordError::TooLong));
+        assert_eq!(Password::parse_new(&"a".repeat(1 << 20), &alice()).err(), Some(PasswordError::TooLong));
     }
 
     #[test]
     fn spaces_are_kept_as_typed() {
-        assert_eq!(Password::parse_new("  padded  ").unwrap().expose(), "  padded  ");
+        assert_eq!(Password::parse_new("  padded  ", &alice()).unwrap().expose(), "  padded  ");
     }
 
     #[test]
@@ -92,7 +113,30 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_secret() {
-        let p = Password::parse_new("correct horse battery").unwrap();
+        let p = Password::parse_new("correct horse battery", &alice()).unwrap();
         assert!(!format!("{p:?}").contains("horse"));
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        for p in ["password", "Password1", "QWERTYUIOP", "iloveyou1"] {
+            assert_eq!(Password::parse_new(p, &alice()).err(), Some(PasswordError::Common), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_password_built_on_the_username_is_refused() {
+        for p in ["alice-rocks-2026", "ALICE!ALICE!", "my name is Alice"] {
+            assert_eq!(Password::parse_new(p, &alice()).err(), Some(PasswordError::ContainsUsername), "{p}");
+        }
+        assert!(Password::parse_new("al1ce is not my name", &alice()).is_ok());
+    }
+
+    #[test]
+    fn no_composition_rules_apply() {
+        for p in ["correct horse battery staple", "aaaaaaaaaaaaaaaaaaaa!", "ééééèèèè", "🔑🔑🔑🔑🔑🔑🔑🔑"]
+        {
+            assert!(Password::parse_new(p, &alice()).is_ok(), "{p}");
+        }
     }
 }
