@@ -17,6 +17,7 @@ use gatehouse::auth::guard::{self, Client};
 use gatehouse::auth::password::HashParams;
 use gatehouse::auth::token::{self, TokenType};
 use gatehouse::config::Settings;
+use gatehouse::domain::Role;
 use gatehouse::startup::Application;
 use leptos::config::LeptosOptions;
 
@@ -38,7 +39,7 @@ async fn run(engine: &str, database_url: Option<String>) {
     let app = Application::build(settings, Arc::new(SystemClock)).await.expect("app builds");
     let state = app.state().clone();
     let name = format!("bench{}", std::process::id());
-    accounts::register(&state, &name, "correct horse battery").await.expect("register");
+    accounts::register(&state, &name, "correct horse battery", Role::User, &Client::default()).await.expect("register");
     let signed_in =
         accounts::sign_in(&state, &name, "correct horse battery", &Client::default()).await.expect("sign in");
     let token = signed_in.access.token;

@@ -1,19 +1,67 @@
 //! What people do with their accounts and sessions: register, sign in,
-//! refresh, sign out (here, one device, or everywhere). Used alike by the
-//! server functions behind the pages and by the JSON API, so both speak
-//! with one set of rules and one set of messages.
+//! confirm their password, refresh, sign out (here, one device, or
+//! everywhere), change or reset their password. Used alike by the server
+//! functions behind the pages, the JSON API and the command line, so all
+//! speak with one set of rules and one set of messages, and every change
+//! leaves an audit event.
 
 use axum::http::HeaderValue;
 
+use crate::auth::clock::UnixTime;
 use crate::auth::cookies;
 use crate::auth::guard::{Client, CurrentUser};
 use crate::auth::hasher::HasherError;
+use crate::auth::opaque::ResetToken;
 use crate::auth::refresh::{self, RefreshToken, Verdict};
 use crate::auth::token::{self, Grant, Issued};
-use crate::db::{sessions, users};
-use crate::domain::{Password, SessionSummary, Username};
+use crate::db::audit::{self, Event};
+use crate::db::{resets, sessions, users};
+use crate::domain::{AuditKind, Password, Role, SessionSummary, Username};
 use crate::error::AppError;
 use crate::state::AppState;
+
+/// Time limits on what accounts may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountPolicy {
+    /// Sensitive actions need a sign-in or password confirmation within
+    /// this many seconds.
+    pub reauth_window: i64,
+    /// A password-reset link works for this many seconds.
+    pub reset_ttl: i64,
+    /// Audit events are kept this many seconds.
+    pub audit_retention: i64,
+}
+
+impl Default for AccountPolicy {
+    fn default() -> Self {
+        Self { reauth_window: 10 * 60, reset_ttl: 30 * 60, audit_retention: 90 * 86_400 }
+    }
+}
+
+/// An audit event of `kind` by `client` now, successful, about no one yet:
+/// callers fill in the rest with struct update syntax.
+pub(crate) fn event<'a>(kind: AuditKind, client: &'a Client, at: UnixTime) -> Event<'a> {
+    Event {
+        kind,
+        success: true,
+        actor_id: None,
+        subject_id: None,
+        username: None,
+        ip: &client.ip,
+        user_agent: &client.user_agent,
+        detail: "",
+        at,
+    }
+}
+
+/// Records an event that accompanies no stored change of its own (a
+/// sign-in, a refresh). A failure is logged, not passed on: the person's
+/// request is not refused because the record could not be written.
+pub(crate) async fn note(state: &AppState, event: &Event<'_>) {
+    if let Err(e) = audit::record(state.db.pool(), event).await {
+        tracing::error!(error = %crate::telemetry::chain(&e), kind = event.kind.as_str(), "could not record an audit event");
+    }
+}
 
 /// A new access token and refresh token for one session.
 #[derive(Debug)]
@@ -37,7 +85,7 @@ impl Renewed {
 /// The outcome of presenting a refresh token.
 #[derive(Debug)]
 pub enum Refreshed {
-    Renewed(Renewed),
+    Renewed(Box<Renewed>),
     /// A concurrent request rotated this token a moment ago: the caller is
     /// who they say, but the new tokens went to that other request.
     Superseded(CurrentUser),
@@ -76,7 +124,8 @@ fn hasher_error(e: HasherError) -> AppError {
     }
 }
 
-fn db_error(e: sqlx::Error) -> AppError {
+#[track_caller]
+pub(crate) fn db_error(e: sqlx::Error) -> AppError {
     AppError::internal(&e)
 }
 
@@ -84,19 +133,34 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Creates an account with role `user`.
+/// Creates an account with `role` (people registering get `user`; only
+/// the command line makes administrators).
 ///
 /// # Errors
 /// [`AppError::Invalid`] naming the field, [`AppError::Conflict`] when the
-/// name is taken (case-insensitively).
-pub async fn register(state: &AppState, username: &str, password: &str) -> Result<Username, AppError> {
+/// normalised name is taken.
+pub async fn register(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    role: Role,
+    client: &Client,
+) -> Result<Username, AppError> {
     let username = Username::parse(username).map_err(|e| AppError::invalid("username", e))?;
-    let password = Password::parse_new(password).map_err(|e| AppError::invalid("password", e))?;
+    let password = Password::parse_new(password, &username).map_err(|e| AppError::invalid("password", e))?;
     let hash = state.hasher.hash(password).await.map_err(hasher_error)?;
     let id = new_id();
-    match users::create(&state.db, &id, &username, &hash, state.clock.now()).await {
+    let detail = format!("role {role}");
+    let event = Event {
+        subject_id: Some(&id),
+        username: Some(username.as_str()),
+        detail: &detail,
+        ..event(AuditKind::Register, client, state.clock.now())
+    };
+    let user = users::NewUser { id: &id, username: &username, password_hash: &hash, role };
+    match users::create(&state.db, user, &event).await {
         Ok(()) => {
-            tracing::info!(user_id = %id, "account created");
+            tracing::info!(user_id = %id, %role, "account created");
             Ok(username)
         }
         Err(users::CreateError::Taken) => Err(AppError::Conflict("That username is taken. Choose another one.".into())),
@@ -119,28 +183,106 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str, client: &
         Err(_) => None,
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let matched = state.hasher.verify(password, stored).await.map_err(hasher_error)?;
+    let matched = state.hasher.verify(password.clone(), stored).await.map_err(hasher_error)?;
+    let now = state.clock.now();
     let user = match user {
         Some(u) if matched && !u.disabled => u,
-        _ => {
+        user => {
+            let detail = match &user {
+                None => "no such account",
+                Some(u) if u.disabled && matched => "account disabled",
+                Some(_) => "wrong password",
+            };
+            let attempted: String = username.trim().chars().take(64).collect();
+            let subject_id = user.as_ref().map(|u| u.id.as_str());
+            note(
+                state,
+                &Event {
+                    success: false,
+                    subject_id,
+                    username: Some(&attempted),
+                    detail,
+                    ..event(AuditKind::SignIn, client, now)
+                },
+            )
+            .await;
             tracing::info!("sign-in refused");
             return Err(AppError::BadCredentials);
         }
     };
-    let now = state.clock.now();
+    upgrade_hash(state, &user, password).await;
     let refresh = RefreshToken::generate().map_err(|e| AppError::internal(&e))?;
     let session_id = new_id();
     let session =
         sessions::NewSession { id: &session_id, user_id: &user.id, user_agent: &client.user_agent, ip: &client.ip };
     sessions::create(&state.db, &session, &refresh.hash(), now).await.map_err(db_error)?;
-    let current = CurrentUser { id: user.id, username: user.username, role: user.role, session_id };
+    let current =
+        CurrentUser { id: user.id, username: user.username, role: user.role, session_id, authenticated_at: now };
     let access = issue(state, &current)?;
+    note(
+        state,
+        &Event { actor_id: Some(&current.id), subject_id: Some(&current.id), ..event(AuditKind::SignIn, client, now) },
+    )
+    .await;
     tracing::info!(user_id = %current.id, session_id = %current.session_id, "signed in");
     Ok(Renewed { user: current, access, refresh })
 }
 
+/// After a successful sign-in: replaces a hash made with other Argon2
+/// parameters than the configured ones. Failing to is logged and does not
+/// stop the sign-in; the next one tries again.
+async fn upgrade_hash(state: &AppState, user: &users::UserRecord, password: Password) {
+    if !state.hasher.needs_rehash(&user.password_hash) {
+        return;
+    }
+    let upgraded = match state.hasher.hash(password).await {
+        Ok(hash) => {
+            users::upgrade_hash(&state.db, &user.id, &user.password_hash, &hash).await.map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    match upgraded {
+        Ok(true) => tracing::info!(user_id = %user.id, "password hash upgraded to the configured parameters"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(user_id = %user.id, error = %e, "could not upgrade a password hash"),
+    }
+}
+
+/// Confirms `user`'s password for sensitive actions: the session counts
+/// as freshly signed in from now, and a new access token says so.
+///
+/// # Errors
+/// [`AppError::Invalid`] for a wrong password (the person is signed in,
+/// so this reveals nothing), [`AppError::Unauthorized`] when the session
+/// ended meanwhile.
+pub async fn reauthenticate(
+    state: &AppState,
+    user: &CurrentUser,
+    password: &str,
+    client: &Client,
+) -> Result<(CurrentUser, Issued), AppError> {
+    let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
+    let record = users::find_by_id(&state.db, &user.id).await.map_err(db_error)?.ok_or(AppError::Internal)?;
+    let matched = state.hasher.verify(password, Some(record.password_hash)).await.map_err(hasher_error)?;
+    let now = state.clock.now();
+    let mine =
+        Event { actor_id: Some(&user.id), subject_id: Some(&user.id), ..event(AuditKind::Reauthenticate, client, now) };
+    if !matched {
+        note(state, &Event { success: false, detail: "wrong password", ..mine }).await;
+        return Err(AppError::invalid("password", "That password is not correct."));
+    }
+    if !sessions::reauthenticate(&state.db, &user.session_id, now).await.map_err(db_error)? {
+        return Err(AppError::Unauthorized("Session has ended; sign in again".into()));
+    }
+    note(state, &mine).await;
+    let fresh = CurrentUser { authenticated_at: now, ..user.clone() };
+    let access = issue(state, &fresh)?;
+    Ok((fresh, access))
+}
+
 fn issue(state: &AppState, user: &CurrentUser) -> Result<Issued, AppError> {
-    let grant = Grant { user_id: &user.id, role: user.role, session_id: &user.session_id };
+    let grant =
+        Grant { user_id: &user.id, role: user.role, session_id: &user.session_id, auth_time: user.authenticated_at };
     token::issue_access(&state.keys, &state.tokens, grant, new_id(), state.clock.now())
         .map_err(|e| AppError::internal(&e))
 }
@@ -175,6 +317,13 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
                 ip = %client.ip,
                 "refresh token reuse detected; session ended"
             );
+            let subject = Some(record.user_id.as_str());
+            let detail = "an already rotated refresh token came back; the session was ended";
+            note(
+                state,
+                &Event { success: false, subject_id: subject, detail, ..event(AuditKind::RefreshReuse, client, now) },
+            )
+            .await;
             return Err(RefreshError::Reused);
         }
     }
@@ -190,6 +339,7 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
         username: principal.username,
         role: principal.role,
         session_id: record.session_id,
+        authenticated_at: principal.authenticated_at,
     };
     if record.stored.rotated_at.is_some() {
         return Ok(Refreshed::Superseded(user));
@@ -203,7 +353,12 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
         return Ok(Refreshed::Superseded(user));
     }
     let access = issue(state, &user).map_err(|_| RefreshError::Internal)?;
-    Ok(Refreshed::Renewed(Renewed { user, access, refresh: next }))
+    note(
+        state,
+        &Event { actor_id: Some(&user.id), subject_id: Some(&user.id), ..event(AuditKind::Refresh, client, now) },
+    )
+    .await;
+    Ok(Refreshed::Renewed(Box::new(Renewed { user, access, refresh: next })))
 }
 
 /// Ends the session `user` is signed in with: every access and refresh
@@ -211,8 +366,14 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
 ///
 /// # Errors
 /// [`AppError::Internal`] when it cannot be stored.
-pub async fn sign_out(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
-    sessions::revoke(&state.db, &user.id, &user.session_id, "signed out", state.clock.now()).await.map_err(db_error)?;
+pub async fn sign_out(state: &AppState, user: &CurrentUser, client: &Client) -> Result<(), AppError> {
+    let now = state.clock.now();
+    sessions::revoke(&state.db, &user.id, &user.session_id, "signed out", now).await.map_err(db_error)?;
+    note(
+        state,
+        &Event { actor_id: Some(&user.id), subject_id: Some(&user.id), ..event(AuditKind::SignOut, client, now) },
+    )
+    .await;
     tracing::info!(user_id = %user.id, session_id = %user.session_id, "signed out");
     Ok(())
 }
@@ -222,13 +383,15 @@ pub async fn sign_out(state: &AppState, user: &CurrentUser) -> Result<(), AppErr
 ///
 /// # Errors
 /// [`AppError::Internal`] when it cannot be stored.
-pub async fn sign_out_by_refresh(state: &AppState, presented: &str) -> Result<(), AppError> {
+pub async fn sign_out_by_refresh(state: &AppState, presented: &str, client: &Client) -> Result<(), AppError> {
     let Some(token) = RefreshToken::parse(presented) else { return Ok(()) };
     if let Some(r) = sessions::find_refresh(&state.db, &token.hash()).await.map_err(db_error)? {
-        sessions::revoke(&state.db, &r.user_id, &r.session_id, "signed out", state.clock.now())
-            .await
-            .map_err(db_error)?;
-        tracing::info!(user_id = %r.user_id, session_id = %r.session_id, "signed out");
+        let now = state.clock.now();
+        if sessions::revoke(&state.db, &r.user_id, &r.session_id, "signed out", now).await.map_err(db_error)? {
+            let who = Some(r.user_id.as_str());
+            note(state, &Event { actor_id: who, subject_id: who, ..event(AuditKind::SignOut, client, now) }).await;
+            tracing::info!(user_id = %r.user_id, session_id = %r.session_id, "signed out");
+        }
     }
     Ok(())
 }
@@ -237,24 +400,46 @@ pub async fn sign_out_by_refresh(state: &AppState, presented: &str) -> Result<()
 ///
 /// # Errors
 /// [`AppError::Internal`] when it cannot be stored.
-pub async fn sign_out_everywhere(state: &AppState, user: &CurrentUser, keep_current: bool) -> Result<u64, AppError> {
+pub async fn sign_out_everywhere(
+    state: &AppState,
+    user: &CurrentUser,
+    keep_current: bool,
+    client: &Client,
+) -> Result<u64, AppError> {
     let keep = keep_current.then_some(user.session_id.as_str());
-    let n = sessions::revoke_all(&state.db, &user.id, keep, "signed out everywhere", state.clock.now())
-        .await
-        .map_err(db_error)?;
+    let now = state.clock.now();
+    let n = sessions::revoke_all(&state.db, &user.id, keep, "signed out everywhere", now).await.map_err(db_error)?;
+    let detail = format!("{n} ended by the owner{}", if keep_current { ", this one kept" } else { "" });
+    let who = Some(user.id.as_str());
+    note(
+        state,
+        &Event { actor_id: who, subject_id: who, detail: &detail, ..event(AuditKind::SessionsEnded, client, now) },
+    )
+    .await;
     tracing::info!(user_id = %user.id, ended = n, "signed out of other sessions");
     Ok(n)
 }
 
 /// Changes `user`'s password after checking the current one, and ends
-/// every other session of the account; this one stays signed in.
+/// every other session of the account; this one stays signed in. Needs a
+/// recent sign-in.
 ///
 /// # Errors
-/// [`AppError::Invalid`] naming the field: a wrong current password, or a
-/// new one that breaks the policy or equals the current one.
-pub async fn change_password(state: &AppState, user: &CurrentUser, current: &str, new: &str) -> Result<u64, AppError> {
+/// [`AppError::ReauthRequired`] when the sign-in is not recent,
+/// [`AppError::Invalid`] naming the field: a wrong current password, a
+/// mismatched confirmation, or a new one that breaks the policy or equals
+/// the current one.
+pub async fn change_password(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &NewPasswordForm<'_>,
+    current: &str,
+    client: &Client,
+) -> Result<u64, AppError> {
+    user.require_fresh(state.clock.now(), state.accounts.reauth_window)?;
     let current = Password::parse_attempt(current).map_err(|e| AppError::invalid("current_password", e))?;
-    let new = Password::parse_new(new).map_err(|e| AppError::invalid("new_password", e))?;
+    let username = Username::parse(&user.username).map_err(|_| AppError::Internal)?;
+    let new = form.parse(&username)?;
     if new.expose() == current.expose() {
         return Err(AppError::invalid("new_password", "Choose a password different from your current one."));
     }
@@ -263,30 +448,115 @@ pub async fn change_password(state: &AppState, user: &CurrentUser, current: &str
         return Err(AppError::invalid("current_password", "Your current password is not correct."));
     }
     let hash = state.hasher.hash(new).await.map_err(hasher_error)?;
+    let who = Some(user.id.as_str());
+    let event = Event {
+        actor_id: who,
+        subject_id: who,
+        detail: "other sessions ended",
+        ..event(AuditKind::PasswordChange, client, state.clock.now())
+    };
     let ended =
-        users::set_password(&state.db, &user.id, &hash, &user.session_id, state.clock.now()).await.map_err(db_error)?;
+        users::set_password(&state.db, &user.id, &hash, Some(&user.session_id), &event).await.map_err(db_error)?;
     tracing::info!(user_id = %user.id, other_sessions_ended = ended, "password changed");
     Ok(ended)
 }
 
-/// Ends every session of the account `user_id`: for administrators and
-/// for changes (a new password, a disabled account) that must sign a
-/// person out everywhere. Returns how many ended.
+/// A new password as typed twice on a form (or once in the API, where the
+/// confirmation is the client's business).
+#[derive(Clone, Copy, Debug)]
+pub struct NewPasswordForm<'a> {
+    pub new: &'a str,
+    pub confirm: Option<&'a str>,
+}
+
+impl NewPasswordForm<'_> {
+    fn parse(&self, username: &Username) -> Result<Password, AppError> {
+        let new = Password::parse_new(self.new, username).map_err(|e| AppError::invalid("new_password", e))?;
+        if self.confirm.is_some_and(|c| c != self.new) {
+            return Err(AppError::invalid("confirm_password", "The two new passwords do not match."));
+        }
+        Ok(new)
+    }
+}
+
+/// What a reset link is worth, in words for the reset page.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ResetLink {
+    /// Usable: it sets the password of this account.
+    Live {
+        username: String,
+    },
+    Dead(&'static str),
+}
+
+/// Looks at a presented reset link without using it.
 ///
 /// # Errors
-/// [`AppError::Internal`] when it cannot be stored.
-pub async fn end_all_sessions_of(state: &AppState, user_id: &str, reason: &str) -> Result<u64, AppError> {
-    let n = sessions::revoke_all(&state.db, user_id, None, reason, state.clock.now()).await.map_err(db_error)?;
-    tracing::info!(user_id = %user_id, ended = n, reason, "ended all sessions of an account");
-    Ok(n)
+/// [`AppError::Internal`] when the database fails.
+pub async fn reset_link(state: &AppState, presented: &str) -> Result<ResetLink, AppError> {
+    let Some(token) = ResetToken::parse(presented.trim()) else {
+        return Ok(ResetLink::Dead(DEAD_LINK));
+    };
+    Ok(match resets::status(&state.db, &token.hash(), state.clock.now()).await.map_err(db_error)? {
+        resets::Status::Live { username, .. } => ResetLink::Live { username },
+        resets::Status::Used => {
+            ResetLink::Dead("This reset link has already been used. Ask an administrator for a new one.")
+        }
+        resets::Status::Expired => ResetLink::Dead("This reset link has expired. Ask an administrator for a new one."),
+        resets::Status::Unknown => ResetLink::Dead(DEAD_LINK),
+    })
+}
+
+const DEAD_LINK: &str =
+    "This reset link is not valid. It may have been replaced by a newer one; ask an administrator for a new link.";
+
+/// Uses a reset link: sets the new password, ends every session of the
+/// account and kills the link, all at once.
+///
+/// # Errors
+/// [`AppError::Invalid`] for a dead link (field `token`) or a new
+/// password that breaks the policy.
+pub async fn reset_password(
+    state: &AppState,
+    presented: &str,
+    form: &NewPasswordForm<'_>,
+    client: &Client,
+) -> Result<(), AppError> {
+    let dead = |message: &str| AppError::invalid("token", message);
+    let username = match reset_link(state, presented).await? {
+        ResetLink::Live { username } => username,
+        ResetLink::Dead(why) => return Err(dead(why)),
+    };
+    let token = ResetToken::parse(presented.trim()).ok_or_else(|| dead(DEAD_LINK))?;
+    let username = Username::parse(&username).map_err(|_| AppError::Internal)?;
+    let hash = state.hasher.hash(form.parse(&username)?).await.map_err(hasher_error)?;
+    let event = Event { detail: "all sessions ended", ..event(AuditKind::ResetUsed, client, state.clock.now()) };
+    match resets::consume(&state.db, &token.hash(), &hash, &event).await.map_err(db_error)? {
+        Some(user_id) => {
+            tracing::info!(user_id = %user_id, "password reset with a link");
+            Ok(())
+        }
+        // Used or expired between the look and the use.
+        None => Err(dead("This reset link is no longer valid. Ask an administrator for a new one.")),
+    }
 }
 
 /// Ends one of `user`'s own sessions.
 ///
 /// # Errors
 /// [`AppError::Invalid`] when it is not a live session of theirs.
-pub async fn end_session(state: &AppState, user: &CurrentUser, session_id: &str) -> Result<(), AppError> {
-    if sessions::revoke(&state.db, &user.id, session_id, "ended by owner", state.clock.now()).await.map_err(db_error)? {
+pub async fn end_session(
+    state: &AppState,
+    user: &CurrentUser,
+    session_id: &str,
+    client: &Client,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    if sessions::revoke(&state.db, &user.id, session_id, "ended by owner", now).await.map_err(db_error)? {
+        let who = Some(user.id.as_str());
+        let detail = "one session ended by the owner";
+        note(state, &Event { actor_id: who, subject_id: who, detail, ..event(AuditKind::SessionsEnded, client, now) })
+            .await;
         Ok(())
     } else {
         Err(AppError::invalid("session", "That session has already ended."))

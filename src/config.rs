@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use leptos::config::LeptosOptions;
 use secrecy::SecretString;
 
+use crate::accounts::AccountPolicy;
 use crate::auth::password::HashParams;
 use crate::auth::refresh::RefreshPolicy;
 use crate::auth::token::TokenPolicy;
@@ -43,7 +44,9 @@ pub struct Settings {
     pub jwt_secret: Option<SecretString>,
     pub tokens: TokenPolicy,
     pub refresh: RefreshPolicy,
+    /// Argon2id costs for new hashes; older hashes are upgraded at sign-in.
     pub hash_params: HashParams,
+    pub accounts: AccountPolicy,
     /// At most this many hashes run at once (defaults to the core count).
     pub hash_concurrency: usize,
     pub log_format: LogFormat,
@@ -85,6 +88,7 @@ impl Settings {
             },
             refresh: RefreshPolicy::default(),
             hash_params: HashParams::OWASP,
+            accounts: AccountPolicy::default(),
             hash_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
             log_format: LogFormat::Pretty,
             log_filter: "info".into(),
@@ -161,6 +165,34 @@ impl Settings {
             d.absolute_ttl,
             60..=365 * 86_400,
         )?;
+        let h = HashParams::OWASP;
+        s.hash_params = HashParams {
+            memory_kib: count(
+                get("GATEHOUSE_ARGON2_MEMORY_KIB"),
+                "GATEHOUSE_ARGON2_MEMORY_KIB",
+                h.memory_kib,
+                1024..=4_194_304,
+            )?,
+            iterations: count(get("GATEHOUSE_ARGON2_ITERATIONS"), "GATEHOUSE_ARGON2_ITERATIONS", h.iterations, 1..=64)?,
+            parallelism: count(
+                get("GATEHOUSE_ARGON2_PARALLELISM"),
+                "GATEHOUSE_ARGON2_PARALLELISM",
+                h.parallelism,
+                1..=64,
+            )?,
+        };
+        let a = AccountPolicy::default();
+        s.accounts.reauth_window =
+            seconds(get("GATEHOUSE_REAUTH_WINDOW_SECS"), "GATEHOUSE_REAUTH_WINDOW_SECS", a.reauth_window, 1..=86_400)?;
+        s.accounts.reset_ttl =
+            seconds(get("GATEHOUSE_RESET_TTL_SECS"), "GATEHOUSE_RESET_TTL_SECS", a.reset_ttl, 60..=7 * 86_400)?;
+        s.accounts.audit_retention = 86_400
+            * i64::from(count(
+                get("GATEHOUSE_AUDIT_RETENTION_DAYS"),
+                "GATEHOUSE_AUDIT_RETENTION_DAYS",
+                u32::try_from(a.audit_retention / 86_400).unwrap_or(90),
+                1..=3650,
+            )?);
         if s.refresh.idle_ttl > s.refresh.absolute_ttl {
             return Err(problem("GATEHOUSE_REFRESH_IDLE_SECS", "must not exceed GATEHOUSE_REFRESH_ABSOLUTE_SECS"));
         }
@@ -203,6 +235,20 @@ fn seconds(
 ) -> Result<i64, ConfigError> {
     let Some(v) = value else { return Ok(default) };
     let n: i64 = v.parse().map_err(|_| problem(name, format!("'{v}' is not a whole number of seconds")))?;
+    if !range.contains(&n) {
+        return Err(problem(name, format!("{n} is outside {}..={}", range.start(), range.end())));
+    }
+    Ok(n)
+}
+
+fn count(
+    value: Option<&str>,
+    name: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(v) = value else { return Ok(default) };
+    let n: u32 = v.parse().map_err(|_| problem(name, format!("'{v}' is not a whole number")))?;
     if !range.contains(&n) {
         return Err(problem(name, format!("{n} is outside {}..={}", range.start(), range.end())));
     }
@@ -252,10 +298,32 @@ mod tests {
             ("GATEHOUSE_ACCESS_TTL_SECS", "0"),
             ("GATEHOUSE_DATABASE_URL", "mysql://x"),
             ("GATEHOUSE_PUBLIC_ORIGIN", "auth.example.com/login"),
+            ("GATEHOUSE_ARGON2_MEMORY_KIB", "8"),
+            ("GATEHOUSE_ARGON2_ITERATIONS", "two"),
+            ("GATEHOUSE_REAUTH_WINDOW_SECS", "0"),
+            ("GATEHOUSE_RESET_TTL_SECS", "-5"),
+            ("GATEHOUSE_AUDIT_RETENTION_DAYS", "0"),
         ] {
             let err = Settings::from_vars(vars(&[(k, v)]), site()).unwrap_err();
             assert!(err.to_string().starts_with(k), "{k}={v}: {err}");
         }
+    }
+
+    #[test]
+    fn hashing_costs_and_account_limits_are_configurable() {
+        let env = [
+            ("GATEHOUSE_ARGON2_MEMORY_KIB", "65536"),
+            ("GATEHOUSE_ARGON2_ITERATIONS", "3"),
+            ("GATEHOUSE_ARGON2_PARALLELISM", "2"),
+            ("GATEHOUSE_REAUTH_WINDOW_SECS", "300"),
+            ("GATEHOUSE_RESET_TTL_SECS", "900"),
+            ("GATEHOUSE_AUDIT_RETENTION_DAYS", "30"),
+        ];
+        let s = Settings::from_vars(vars(&env), site()).unwrap();
+        assert_eq!(s.hash_params, HashParams { memory_kib: 65_536, iterations: 3, parallelism: 2 });
+        assert_eq!(s.accounts, AccountPolicy { reauth_window: 300, reset_ttl: 900, audit_retention: 30 * 86_400 });
+        let d = Settings::from_vars(vars(&[]), site()).unwrap();
+        assert_eq!((d.hash_params, d.accounts), (HashParams::OWASP, AccountPolicy::default()));
     }
 
     #[test]

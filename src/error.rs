@@ -19,9 +19,15 @@ pub enum AppError {
     /// No usable credential: the message says which problem.
     #[error("{0}")]
     Unauthorized(String),
+    /// Signed in, but not recently enough for a sensitive action: the
+    /// person confirms their password and tries again.
+    #[error("For your security, confirm your password to continue.")]
+    ReauthRequired,
     /// Authenticated (or not needed), but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -45,8 +51,9 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Invalid { .. } => 400,
-            Self::BadCredentials | Self::Unauthorized(_) => 401,
+            Self::BadCredentials | Self::Unauthorized(_) | Self::ReauthRequired => 401,
             Self::Forbidden(_) => 403,
+            Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::TooLarge(_) => 413,
             Self::Busy | Self::Network => 503,
@@ -92,6 +99,8 @@ impl axum::response::IntoResponse for AppError {
             // RFC 6750: a 401 names the scheme it wants.
             let challenge = match self {
                 Self::Unauthorized(_) => r#"Bearer realm="gatehouse", error="invalid_token""#,
+                // RFC 9470 step-up: a valid token, but too old a sign-in.
+                Self::ReauthRequired => r#"Bearer realm="gatehouse", error="insufficient_user_authentication""#,
                 _ => r#"Bearer realm="gatehouse""#,
             };
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));

@@ -12,12 +12,18 @@ pub mod domain;
 /// The error every boundary speaks, shared with the browser.
 pub mod error;
 
-/// Register, sign in, sign out: the rules shared by pages and the JSON API.
+/// Register, sign in, re-authenticate, sign out, change or reset a password: the rules shared by every entry point.
 #[cfg(feature = "ssr")]
 pub mod accounts;
+/// What administrators do to accounts, for the admin pages, API and command line.
+#[cfg(feature = "ssr")]
+pub mod admin;
 /// The JSON API under `/api`.
 #[cfg(feature = "ssr")]
 pub mod api;
+/// The command line: serve, or manage accounts.
+#[cfg(feature = "ssr")]
+pub mod cli;
 /// Settings from `GATEHOUSE_*` environment variables.
 #[cfg(feature = "ssr")]
 pub mod config;

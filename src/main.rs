@@ -1,14 +1,18 @@
-//! The server binary: settings → logging → application → serve.
+//! The server binary: settings → logging → application → serve, or an
+//! account command for the operator (`gatehouse user --help`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::Parser;
 use gatehouse::auth::clock::SystemClock;
-use gatehouse::config::Settings;
+use gatehouse::cli::{Cli, Command};
+use gatehouse::config::{LogFormat, Settings};
 use gatehouse::startup::Application;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
@@ -16,6 +20,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    match cli.command {
+        None | Some(Command::Serve) => serve(settings).await,
+        Some(Command::User(command)) => {
+            // Commands talk to the operator; only warnings go to the log.
+            gatehouse::telemetry::init(LogFormat::Pretty, "warn");
+            gatehouse::cli::run_user_command(settings, command).await
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> ExitCode {
     gatehouse::telemetry::init(settings.log_format, &settings.log_filter);
     let app = match Application::build(settings, Arc::new(SystemClock)).await {
         Ok(app) => app,

@@ -53,29 +53,10 @@ impl Application {
     /// # Errors
     /// [`StartupError`] saying which step failed.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        if Engine::of(&settings.database_url) == Some(Engine::Sqlite) {
-            prepare_data_dir(&settings.data_dir)?;
-        }
-        let db = Db::connect(&settings.database_url, 10).await?;
-        let keys = keystore::load(&settings)?;
-        let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
         let listener =
             TcpListener::bind(settings.listen_addr).await.map_err(|e| StartupError::Bind(settings.listen_addr, e))?;
         let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.listen_addr, e))?.port();
-        let origins = match &settings.public_origin {
-            Some(origin) => vec![origin.clone()],
-            None => crate::auth::origin::loopback_origins(port),
-        };
-        let state = AppState {
-            db,
-            keys: Arc::new(keys),
-            tokens: Arc::new(settings.tokens.clone()),
-            refresh: settings.refresh,
-            origins: origins.into(),
-            hasher,
-            clock,
-            leptos: settings.site.clone(),
-        };
+        let state = build_state(&settings, port, clock).await?;
         Ok(Self { listener, router: router(state.clone()), state })
     }
 
@@ -95,11 +76,41 @@ impl Application {
     /// When the server fails while running.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "gatehouse is listening");
-        tokio::spawn(purge_sessions(self.state.clone()));
+        tokio::spawn(purge(self.state.clone()));
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await
     }
+}
+
+/// Opens the database (migrating it), loads or creates the signing key and
+/// assembles the shared state for a server on `port` (or for the command
+/// line, which serves nothing).
+///
+/// # Errors
+/// [`StartupError`] saying which step failed.
+pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
+    if Engine::of(&settings.database_url) == Some(Engine::Sqlite) {
+        prepare_data_dir(&settings.data_dir)?;
+    }
+    let db = Db::connect(&settings.database_url, 10).await?;
+    let keys = keystore::load(settings)?;
+    let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
+    let origins = match &settings.public_origin {
+        Some(origin) => vec![origin.clone()],
+        None => crate::auth::origin::loopback_origins(port),
+    };
+    Ok(AppState {
+        db,
+        keys: Arc::new(keys),
+        tokens: Arc::new(settings.tokens.clone()),
+        refresh: settings.refresh,
+        accounts: settings.accounts,
+        origins: origins.into(),
+        hasher,
+        clock,
+        leptos: settings.site.clone(),
+    })
 }
 
 /// The whole HTTP surface.
@@ -139,19 +150,25 @@ fn prepare_data_dir(dir: &std::path::Path) -> Result<(), StartupError> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)
 }
 
-/// Deletes sessions past their idle or absolute limit (and with them
-/// their refresh-token history) every few minutes, so the tables stay
-/// bounded.
-async fn purge_sessions(state: AppState) {
+/// Every few minutes deletes sessions past their idle or absolute limit
+/// (and with them their refresh-token history) and audit events past
+/// their retention, so the tables stay bounded.
+async fn purge(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
         tick.tick().await;
         let now = state.clock.now();
         let p = state.refresh;
-        match db::sessions::purge(&state.db, now - p.absolute_ttl, now - p.idle_ttl).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "purged expired sessions"),
-            Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+        let purged = [
+            ("expired sessions", db::sessions::purge(&state.db, now - p.absolute_ttl, now - p.idle_ttl).await),
+            ("old audit events", db::audit::purge(&state.db, now - state.accounts.audit_retention).await),
+        ];
+        for (what, result) in purged {
+            match result {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, what, "purged"),
+                Err(e) => tracing::warn!(error = %e, what, "could not purge"),
+            }
         }
     }
 }

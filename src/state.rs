@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use crate::accounts::AccountPolicy;
 use crate::auth::clock::Clock;
 use crate::auth::hasher::Hasher;
 use crate::auth::keys::KeyRing;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     pub tokens: Arc<TokenPolicy>,
     pub refresh: RefreshPolicy,
+    pub accounts: AccountPolicy,
     /// Origins whose browsers may change state with cookies.
     pub origins: Arc<[String]>,
     pub hasher: Hasher,

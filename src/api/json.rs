@@ -63,3 +63,14 @@ impl JsonBody {
         Ok((self.string("username")?, self.string("password")?))
     }
 }
+
+/// Reads a query string into `T`, with a message a person can act on.
+///
+/// # Errors
+/// [`AppError::Invalid`] when a parameter has the wrong shape.
+pub fn query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> Result<T, AppError> {
+    serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|_| AppError::Invalid {
+        field: None,
+        message: "The query string could not be read; 'page' must be a whole number".into(),
+    })
+}

@@ -1,8 +1,10 @@
 //! The JSON API for SPAs, mobile apps and other services: the seeds'
 //! `/login` and `/protected`, plus registration, refresh-token rotation,
-//! sign-out and the session list. Handlers stay thin: read the request,
-//! call `accounts`, shape the answer.
+//! re-authentication, sign-out, the session list, password change and
+//! reset, and the administrators' endpoints. Handlers stay thin: read the
+//! request, call `accounts` or `admin`, shape the answer.
 
+mod admin;
 mod json;
 
 use axum::extract::{Path, State};
@@ -12,8 +14,9 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::accounts::{self, Refreshed, Renewed};
+use crate::accounts::{self, NewPasswordForm, Refreshed, Renewed};
 use crate::auth::guard::{Client, CurrentUser};
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use json::JsonBody;
@@ -27,9 +30,12 @@ pub fn router() -> Router<AppState> {
         .route("/refresh", post(refresh))
         .route("/logout", post(logout))
         .route("/logout/everywhere", post(logout_everywhere))
+        .route("/reauth", post(reauthenticate))
         .route("/password", post(change_password))
+        .route("/password/reset", post(reset_password))
         .route("/sessions", get(list_sessions))
         .route("/sessions/{id}", delete(end_session))
+        .nest("/admin", admin::router())
         .method_not_allowed_fallback(|| async {
             (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "msg": "Method not allowed on this endpoint" })))
         })
@@ -54,9 +60,9 @@ async fn login(State(state): State<AppState>, client: Client, body: JsonBody) ->
 }
 
 /// `POST /api/register {"username", "password"}` → 201 `{"username"}`.
-async fn register(State(state): State<AppState>, body: JsonBody) -> Result<Response, AppError> {
+async fn register(State(state): State<AppState>, client: Client, body: JsonBody) -> Result<Response, AppError> {
     let (username, password) = body.credentials()?;
-    let username = accounts::register(&state, username, password).await?;
+    let username = accounts::register(&state, username, password, Role::User, &client).await?;
     Ok(no_store((StatusCode::CREATED, Json(json!({ "username": username.as_str() })))))
 }
 
@@ -86,26 +92,58 @@ async fn refresh(State(state): State<AppState>, client: Client, headers: HeaderM
 }
 
 /// `POST /api/logout` with the access token → 204; its session ends.
-async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
-    accounts::sign_out(&state, &user).await?;
+async fn logout(State(state): State<AppState>, user: CurrentUser, client: Client) -> Result<Response, AppError> {
+    accounts::sign_out(&state, &user, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
 /// `POST /api/logout/everywhere` → 204; every session of the user ends.
-async fn logout_everywhere(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
-    accounts::sign_out_everywhere(&state, &user, false).await?;
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    client: Client,
+) -> Result<Response, AppError> {
+    accounts::sign_out_everywhere(&state, &user, false, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
+/// `POST /api/reauth {"password"}` → a new access token whose `auth_time`
+/// is now, for sensitive actions (`expires_in` as at login).
+async fn reauthenticate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    client: Client,
+    body: JsonBody,
+) -> Result<Response, AppError> {
+    let (_, access) = accounts::reauthenticate(&state, &user, body.string("password")?, &client).await?;
+    let c = &access.claims;
+    Ok(no_store(Json(json!({
+        "access_token": access.token,
+        "token_type": "Bearer",
+        "expires_in": c.exp - c.iat,
+    }))))
+}
+
 /// `POST /api/password {"current_password", "new_password"}` → 204; every
-/// other session of the user ends, this one stays.
+/// other session of the user ends, this one stays. Needs a recent sign-in
+/// (else 401 with `error="insufficient_user_authentication"`).
 async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,
+    client: Client,
     body: JsonBody,
 ) -> Result<Response, AppError> {
     let (current, new) = (body.string("current_password")?, body.string("new_password")?);
-    accounts::change_password(&state, &user, current, new).await?;
+    let form = NewPasswordForm { new, confirm: None };
+    accounts::change_password(&state, &user, &form, current, &client).await?;
+    Ok(no_store(StatusCode::NO_CONTENT))
+}
+
+/// `POST /api/password/reset {"token", "new_password"}` → 204; the link
+/// dies and every session of the account ends.
+async fn reset_password(State(state): State<AppState>, client: Client, body: JsonBody) -> Result<Response, AppError> {
+    let (token, new) = (body.string("token")?, body.string("new_password")?);
+    accounts::reset_password(&state, token, &NewPasswordForm { new, confirm: None }, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
@@ -119,13 +157,14 @@ async fn list_sessions(State(state): State<AppState>, user: CurrentUser) -> Resu
 async fn end_session(
     State(state): State<AppState>,
     user: CurrentUser,
+    client: Client,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    accounts::end_session(&state, &user, &id).await?;
+    accounts::end_session(&state, &user, &id, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
-fn no_store(r: impl IntoResponse) -> Response {
+pub(super) fn no_store(r: impl IntoResponse) -> Response {
     let mut r = r.into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

@@ -21,9 +21,8 @@ pub struct Viewer {
 #[server(prefix = "/_fn", endpoint = "login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::domain::safe_next_path;
-    let (state, parts) = (ssr::state()?, ssr::parts()?);
-    let client = crate::auth::guard::Client::from_request(&parts.headers, &parts.extensions);
-    let signed_in = crate::accounts::sign_in(&state, &username, &password, &client).await?;
+    let state = ssr::state()?;
+    let signed_in = crate::accounts::sign_in(&state, &username, &password, &ssr::client()?).await?;
     ssr::set_cookies(signed_in.cookies(&state));
     leptos_axum::redirect(safe_next_path(next.as_deref()));
     Ok(())
@@ -33,7 +32,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 #[server(prefix = "/_fn", endpoint = "register")]
 pub async fn register(username: String, password: String) -> Result<(), AppError> {
     let state = ssr::state()?;
-    crate::accounts::register(&state, &username, &password).await?;
+    crate::accounts::register(&state, &username, &password, Role::User, &ssr::client()?).await?;
     leptos_axum::redirect("/login?registered=1");
     Ok(())
 }
@@ -43,13 +42,13 @@ pub async fn register(username: String, password: String) -> Result<(), AppError
 #[server(prefix = "/_fn", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::auth::{cookies, guard};
-    let (state, parts) = (ssr::state()?, ssr::parts()?);
+    let (state, parts, client) = (ssr::state()?, ssr::parts()?, ssr::client()?);
     match guard::authenticate(&state, &parts.headers).await {
-        Ok(user) => crate::accounts::sign_out(&state, &user).await?,
+        Ok(user) => crate::accounts::sign_out(&state, &user, &client).await?,
         Err(guard::AuthError::Internal) => return Err(AppError::Internal),
         Err(_) => {
             if let Some(refresh) = cookies::read_refresh(&parts.headers) {
-                crate::accounts::sign_out_by_refresh(&state, &refresh).await?;
+                crate::accounts::sign_out_by_refresh(&state, &refresh, &client).await?;
             }
         }
     }
@@ -62,7 +61,7 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(prefix = "/_fn", endpoint = "logout-everywhere")]
 pub async fn logout_everywhere() -> Result<(), AppError> {
     let (state, user) = ssr::signed_in().await?;
-    crate::accounts::sign_out_everywhere(&state, &user, false).await?;
+    crate::accounts::sign_out_everywhere(&state, &user, false, &ssr::client()?).await?;
     ssr::set_cookies(crate::auth::cookies::clear_all());
     leptos_axum::redirect("/login?signed_out=1");
     Ok(())
@@ -80,11 +79,62 @@ pub async fn current_user() -> Result<Option<Viewer>, AppError> {
 }
 
 /// Changes the signed-in person's password; every other session ends.
+/// Needs a recent sign-in.
 #[server(prefix = "/_fn", endpoint = "change-password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), AppError> {
+    use crate::accounts::NewPasswordForm;
     let (state, user) = ssr::signed_in().await?;
-    crate::accounts::change_password(&state, &user, &current_password, &new_password).await?;
+    let form = NewPasswordForm { new: &new_password, confirm: Some(&confirm_password) };
+    crate::accounts::change_password(&state, &user, &form, &current_password, &ssr::client()?).await?;
     leptos_axum::redirect("/account?changed=1");
+    Ok(())
+}
+
+/// Confirms the signed-in person's password before sensitive actions,
+/// then returns them to `next`.
+#[server(prefix = "/_fn", endpoint = "reauth")]
+pub async fn reauthenticate(password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::domain::safe_next_path;
+    let (state, user) = ssr::signed_in().await?;
+    let (_, access) = crate::accounts::reauthenticate(&state, &user, &password, &ssr::client()?).await?;
+    let c = &access.claims;
+    ssr::set_cookies([crate::auth::cookies::set_access(&access.token, c.exp - c.iat)]);
+    leptos_axum::redirect(safe_next_path(next.as_deref()));
+    Ok(())
+}
+
+/// What the reset page shows for a link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResetLinkView {
+    Live { username: String },
+    Dead { reason: String },
+}
+
+/// Looks at a reset link without using it.
+#[server(prefix = "/_fn", endpoint = "reset-link")]
+pub async fn reset_link(token: String) -> Result<ResetLinkView, AppError> {
+    use crate::accounts::ResetLink;
+    let state = ssr::state()?;
+    Ok(match crate::accounts::reset_link(&state, &token).await? {
+        ResetLink::Live { username } => ResetLinkView::Live { username },
+        ResetLink::Dead(reason) => ResetLinkView::Dead { reason: reason.to_owned() },
+    })
+}
+
+/// Uses a reset link to set a new password; every session of the account
+/// ends, and the person signs in afresh.
+#[server(prefix = "/_fn", endpoint = "reset-password")]
+pub async fn reset_password(token: String, new_password: String, confirm_password: String) -> Result<(), AppError> {
+    use crate::accounts::NewPasswordForm;
+    let state = ssr::state()?;
+    let form = NewPasswordForm { new: &new_password, confirm: Some(&confirm_password) };
+    crate::accounts::reset_password(&state, &token, &form, &ssr::client()?).await?;
+    ssr::set_cookies(crate::auth::cookies::clear_all());
+    leptos_axum::redirect("/login?reset=1");
     Ok(())
 }
 
@@ -99,24 +149,25 @@ pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
 #[server(prefix = "/_fn", endpoint = "end-session")]
 pub async fn end_session(session_id: String) -> Result<(), AppError> {
     let (state, user) = ssr::signed_in().await?;
+    let client = ssr::client()?;
     if session_id == "others" {
-        crate::accounts::sign_out_everywhere(&state, &user, true).await?;
+        crate::accounts::sign_out_everywhere(&state, &user, true, &client).await?;
     } else {
-        crate::accounts::end_session(&state, &user, &session_id).await?;
+        crate::accounts::end_session(&state, &user, &session_id, &client).await?;
     }
     leptos_axum::redirect("/sessions");
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use axum::http::request::Parts;
     use axum::http::{HeaderValue, header};
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
     use crate::auth::cookies;
-    use crate::auth::guard::{self, CurrentUser};
+    use crate::auth::guard::{self, Client, CurrentUser};
     use crate::error::AppError;
     use crate::state::AppState;
 
@@ -132,6 +183,19 @@ mod ssr {
             tracing::error!("request parts missing from the server function context");
             AppError::Internal
         })
+    }
+
+    /// Whether this call is a plain HTML form post (no JavaScript): then
+    /// the answer is a redirect to a page, not data.
+    pub fn is_plain_form_post() -> Result<bool, AppError> {
+        let parts = parts()?;
+        let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        Ok(accept.contains("text/html"))
+    }
+
+    pub fn client() -> Result<Client, AppError> {
+        let parts = parts()?;
+        Ok(Client::from_request(&parts.headers, &parts.extensions))
     }
 
     /// The caller, through the one guard. Renewed cookies are set on this

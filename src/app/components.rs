@@ -5,6 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::app::auth::{Logout, current_user};
+use crate::domain::Role;
 use crate::error::AppError;
 
 /// The Gatehouse mark, inline so it never depends on a font.
@@ -41,6 +42,7 @@ pub fn Header() -> impl IntoView {
                                     <A href="/dashboard">"Dashboard"</A>
                                     <A href="/sessions">"Sessions"</A>
                                     <A href="/account">"Account"</A>
+                                    {(v.role == Role::Admin).then(|| view! { <A href="/admin">"Admin"</A> })}
                                     <span class="who" data-testid="header-user">
                                         {v.username} <span class="role">{v.role.to_string()}</span>
                                     </span>
@@ -92,13 +94,33 @@ pub fn Submit(
     }
 }
 
-/// The error of the last submission, announced to screen readers.
+/// The error of the last submission, announced to screen readers. When
+/// the sign-in is too old for the action, a link leads to confirming the
+/// password and back to this page.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let location = use_location();
+    let reauth = move || format!("/reauth?{}", crate::domain::query_string(&[("next", &location.pathname.get())]));
     view! {
         <p class="form-error" id="form-error" role="alert" aria-live="assertive" data-testid="form-error">
             {move || error.get().map(|e| e.to_string())}
+            {move || {
+                matches!(error.get(), Some(AppError::ReauthRequired))
+                    .then(|| view! { " " <A href=reauth attr:data-testid="reauth-link">"Confirm your password"</A> })
+            }}
         </p>
+    }
+}
+
+/// Shown instead of a page the person's role does not allow.
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="forbidden-title" data-testid="forbidden">
+            <h1 id="forbidden-title">"You do not have access to this page"</h1>
+            <p>"This area is for administrators. If you need it, ask one of them to give your account the admin role."</p>
+            <A href="/dashboard">"Back to your dashboard"</A>
+        </section>
     }
 }
 

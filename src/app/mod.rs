@@ -2,6 +2,7 @@
 //! (hydration): the HTML shell, the routes, the pages, and the thin server
 //! functions they call.
 
+pub mod admin;
 pub mod auth;
 mod components;
 mod pages;
@@ -11,15 +12,40 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use pages::{AccountPage, DashboardPage, HomePage, LoginPage, NotFoundPage, RegisterPage, SessionsPage};
+use crate::domain::Role;
+
+use pages::{
+    AccountPage, AdminPage, AuditPage, DashboardPage, HomePage, LoginPage, NotFoundPage, ReauthPage, RegisterPage,
+    ResetPage, SessionsPage,
+};
+
+/// What it takes to load a protected page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRule {
+    /// The page and everything under it.
+    pub prefix: &'static str,
+    /// Only this role may see it (others get 403).
+    pub role: Option<Role>,
+    /// Its purpose is a sensitive action, so the person must have signed
+    /// in or confirmed their password recently.
+    pub fresh: bool,
+}
 
 /// Pages that only a signed-in person may load. The server's page guard
 /// consults this list before rendering anything.
-pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/sessions", "/account"];
+pub const PROTECTED_PAGES: &[PageRule] = &[
+    PageRule { prefix: "/dashboard", role: None, fresh: false },
+    PageRule { prefix: "/reauth", role: None, fresh: false },
+    PageRule { prefix: "/sessions", role: None, fresh: false },
+    PageRule { prefix: "/account", role: None, fresh: true },
+    PageRule { prefix: "/admin", role: Some(Role::Admin), fresh: true },
+];
 
-/// Whether `path` is (or is under) a protected page.
-pub fn is_protected(path: &str) -> bool {
-    PROTECTED_PAGES.iter().any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+/// The rule for `path` when it is (or is under) a protected page.
+pub fn page_rule(path: &str) -> Option<&'static PageRule> {
+    PROTECTED_PAGES
+        .iter()
+        .find(|p| path.strip_prefix(p.prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
 }
 
 /// The HTML document around the app, rendered on the server.
@@ -60,6 +86,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/reauth") view=ReauthPage ssr=SsrMode::Async />
+                    <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -68,7 +98,19 @@ pub fn App() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::is_protected;
+    use super::*;
+
+    fn is_protected(path: &str) -> bool {
+        page_rule(path).is_some()
+    }
+
+    #[test]
+    fn the_admin_area_needs_the_admin_role_and_a_recent_sign_in() {
+        let rule = page_rule("/admin/audit").unwrap();
+        assert_eq!((rule.role, rule.fresh), (Some(Role::Admin), true));
+        assert!(page_rule("/account").unwrap().fresh);
+        assert!(!page_rule("/dashboard").unwrap().fresh);
+    }
 
     #[test]
     fn protection_covers_the_page_and_below_but_not_look_alikes() {

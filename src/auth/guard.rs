@@ -16,6 +16,7 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, header}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::clock::UnixTime;
 use super::cookies;
 use super::token::{self, TokenError, TokenType};
 use crate::accounts::{self, RefreshError, Refreshed};
@@ -24,13 +25,40 @@ use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The verified caller.
+/// The verified caller, as the database says they are right now.
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
     pub id: String,
     pub username: String,
+    /// Read from the database on every request, so a role change applies
+    /// at once, whatever the token says.
     pub role: Role,
     pub session_id: String,
+    /// When they last proved who they are in this session.
+    pub authenticated_at: UnixTime,
+}
+
+impl CurrentUser {
+    /// Refuses callers without `role`.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`].
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        if self.role == role {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("You do not have permission to do that.".into()))
+        }
+    }
+
+    /// Refuses callers who have not signed in or confirmed their password
+    /// within the last `window` seconds. A silent refresh does not count.
+    ///
+    /// # Errors
+    /// [`AppError::ReauthRequired`].
+    pub fn require_fresh(&self, now: UnixTime, window: i64) -> Result<(), AppError> {
+        if now.saturating_sub(self.authenticated_at) <= window { Ok(()) } else { Err(AppError::ReauthRequired) }
+    }
 }
 
 /// Why a request is not authenticated.
@@ -77,6 +105,11 @@ pub struct Client {
 
 impl Client {
     const MAX_USER_AGENT: usize = 256;
+
+    /// The operator at the `gatehouse` command line.
+    pub fn command_line() -> Self {
+        Self { user_agent: "gatehouse command line".into(), ip: "local".into() }
+    }
 
     pub fn from_request(headers: &HeaderMap, extensions: &Extensions) -> Self {
         let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -128,7 +161,13 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Curre
     if principal.disabled {
         return Err(AuthError::AccountUnavailable);
     }
-    Ok(CurrentUser { id: claims.sub, username: principal.username, role: principal.role, session_id: claims.sid })
+    Ok(CurrentUser {
+        id: claims.sub,
+        username: principal.username,
+        role: principal.role,
+        session_id: claims.sid,
+        authenticated_at: principal.authenticated_at,
+    })
 }
 
 /// `Set-Cookie` values to send after a silent refresh.
@@ -191,48 +230,65 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// Middleware: a protected page is rendered only for an authenticated
 /// caller (renewing their tokens on the way when needed); anyone else gets
 /// a 303 to the sign-in page, with `next`, before a single byte of the page
-/// is produced, and dead cookies are cleared.
+/// is produced, and dead cookies are cleared. A page for sensitive actions
+/// sends a caller whose sign-in is not recent to confirm their password
+/// first; a page for another role is answered 403 (its server functions
+/// refuse the data as well).
 pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path();
     let is_page_load = matches!(*req.method(), Method::GET | Method::HEAD);
-    if !is_page_load || !crate::app::is_protected(path) {
+    let Some(rule) = crate::app::page_rule(req.uri().path()).filter(|_| is_page_load) else {
         return next.run(req).await;
-    }
+    };
+    let target = req.uri().path_and_query().map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
     let client = Client::from_request(req.headers(), req.extensions());
-    match authenticate_browser(&state, req.headers(), &client).await {
-        Ok((user, renewal)) => {
-            req.extensions_mut().insert(user);
-            let mut res = next.run(req).await;
-            let h = res.headers_mut();
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            for cookie in renewal.into_iter().flatten() {
-                h.append(header::SET_COOKIE, cookie);
-            }
-            res
+    let (user, renewal) = match authenticate_browser(&state, req.headers(), &client).await {
+        Ok(found) => found,
+        Err(AuthError::Internal) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Gatehouse cannot check your session right now. Please try again in a moment.",
+            )
+                .into_response();
         }
-        Err(AuthError::Internal) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Gatehouse cannot check your session right now. Please try again in a moment.",
-        )
-            .into_response(),
         Err(_) => {
-            let target = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
-            let location = format!("/login?{}", serde_urlencoded::to_string([("next", target)]).unwrap_or_default());
-            let had_cookies = cookies::any_present(req.headers());
-            let mut res = Response::builder()
-                .status(StatusCode::SEE_OTHER)
-                .header(header::LOCATION, location)
-                .header(header::CACHE_CONTROL, "no-store")
-                .body(axum::body::Body::empty())
-                .unwrap_or_else(|_| StatusCode::SEE_OTHER.into_response());
-            if had_cookies {
+            let mut res = see_other("/login", &target);
+            if cookies::any_present(req.headers()) {
                 for cookie in cookies::clear_all() {
                     res.headers_mut().append(header::SET_COOKIE, cookie);
                 }
             }
-            res
+            return res;
         }
+    };
+    let allowed = rule.role.is_none_or(|role| user.role == role);
+    let mut res =
+        if allowed && rule.fresh && user.require_fresh(state.clock.now(), state.accounts.reauth_window).is_err() {
+            see_other("/reauth", &target)
+        } else {
+            req.extensions_mut().insert(user);
+            let mut res = next.run(req).await;
+            if !allowed {
+                *res.status_mut() = StatusCode::FORBIDDEN;
+            }
+            res
+        };
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for cookie in renewal.into_iter().flatten() {
+        h.append(header::SET_COOKIE, cookie);
     }
+    res
+}
+
+/// A 303 to `page` that brings the person back to `target` afterwards.
+fn see_other(page: &str, target: &str) -> Response {
+    let location = format!("{page}?{}", serde_urlencoded::to_string([("next", target)]).unwrap_or_default());
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, location)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(axum::body::Body::empty())
+        .unwrap_or_else(|_| StatusCode::SEE_OTHER.into_response())
 }
 
 #[cfg(test)]

@@ -66,6 +66,12 @@ impl Hasher {
         self.run(move || password::hash(&password, params)).await
     }
 
+    /// Whether `stored` should be replaced by a hash with the current
+    /// parameters.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        password::needs_rehash(stored, self.params)
+    }
+
     /// Checks `password` against `stored`, or against the dummy hash when
     /// there is no account (then the answer is always `false`).
     ///

@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod keys;
+pub mod opaque;
 pub mod origin;
 pub mod password;
 pub mod refresh;

@@ -20,6 +20,13 @@ impl HashParams {
     pub const OWASP: Self = Self { memory_kib: 19_456, iterations: 2, parallelism: 1 };
 }
 
+/// Whether `stored` was made with anything other than Argon2id v1.3 at
+/// exactly `params`: then it is re-hashed at the next successful sign-in.
+pub fn needs_rehash(stored: &str, params: HashParams) -> bool {
+    let HashParams { memory_kib: m, iterations: t, parallelism: p } = params;
+    !stored.starts_with(&format!("$argon2id$v=19$m={m},t={t},p={p}$"))
+}
+
 /// A hashing failure that is the server's fault, never the user's.
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -90,6 +97,16 @@ mod tests {
         let h = hash(&pw("correct horse"), HashParams::OWASP).unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(verify(&pw("correct horse"), &h).unwrap());
+    }
+
+    #[test]
+    fn a_hash_needs_rehashing_exactly_when_its_parameters_differ() {
+        let h = hash(&pw("correct horse"), CHEAP).unwrap();
+        assert!(!needs_rehash(&h, CHEAP));
+        assert!(needs_rehash(&h, HashParams { memory_kib: 128, ..CHEAP }));
+        assert!(needs_rehash(&h, HashParams { iterations: 2, ..CHEAP }));
+        assert!(needs_rehash(&h, HashParams { parallelism: 2, ..CHEAP }));
+        assert!(needs_rehash("$argon2i$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA", CHEAP), "other variants are upgraded");
     }
 
     #[test]

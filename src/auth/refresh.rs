@@ -1,19 +1,9 @@
-//! Refresh tokens: opaque random strings, stored only as a SHA-256 hash,
-//! rotated on every use. Pure: the verdict on a presented token is a
+//! Refresh tokens: opaque random strings (see `opaque`), stored only as a
+//! SHA-256 hash, rotated on every use. Pure: the verdict on a presented token is a
 //! function of what was stored, the policy and the time.
 
-use std::fmt;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
-
 use super::clock::UnixTime;
-
-const PREFIX: &str = "grt_";
-const SECRET_BYTES: usize = 32;
-/// `grt_` and 43 base64url characters.
-const TOKEN_LEN: usize = PREFIX.len() + 43;
+pub use super::opaque::RefreshToken;
 
 /// How long sessions live and how concurrent refreshes are told apart
 /// from stolen tokens.
@@ -32,45 +22,6 @@ pub struct RefreshPolicy {
 impl Default for RefreshPolicy {
     fn default() -> Self {
         Self { idle_ttl: 7 * 24 * 3600, absolute_ttl: 30 * 24 * 3600, reuse_grace: 10 }
-    }
-}
-
-/// A refresh token in the clear: handed to the client once, never stored.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RefreshToken(String);
-
-impl RefreshToken {
-    /// A new token from the OS CSPRNG.
-    ///
-    /// # Errors
-    /// When the operating system has no randomness to give.
-    pub fn generate() -> Result<Self, getrandom::Error> {
-        let mut secret = [0u8; SECRET_BYTES];
-        getrandom::fill(&mut secret)?;
-        Ok(Self(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(secret))))
-    }
-
-    /// Accepts only the exact shape this server issues, so junk of any
-    /// size is refused before it is hashed or looked up.
-    pub fn parse(presented: &str) -> Option<Self> {
-        let body = presented.strip_prefix(PREFIX)?;
-        (presented.len() == TOKEN_LEN && body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-            .then(|| Self(presented.to_owned()))
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// What the database stores and looks up.
-    pub fn hash(&self) -> String {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes()))
-    }
-}
-
-impl fmt::Debug for RefreshToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RefreshToken(<redacted>)")
     }
 }
 
@@ -123,27 +74,6 @@ mod tests {
 
     fn fresh(issued_at: UnixTime) -> Stored {
         Stored { issued_at, rotated_at: None, session_created_at: T0, session_revoked: false }
-    }
-
-    #[test]
-    fn generated_tokens_parse_back_and_hash_stably() {
-        let t = RefreshToken::generate().unwrap();
-        assert_eq!(t.expose().len(), TOKEN_LEN);
-        let parsed = RefreshToken::parse(t.expose()).unwrap();
-        assert_eq!(parsed.hash(), t.hash());
-        assert_ne!(RefreshToken::generate().unwrap().hash(), t.hash());
-        assert!(!format!("{t:?}").contains(&t.expose()[4..]));
-    }
-
-    #[test]
-    fn anything_but_our_exact_shape_is_refused_unhashed() {
-        let good = RefreshToken::generate().unwrap();
-        let wrong_prefix = format!("xrt_{}", &good.expose()[4..]);
-        for junk in ["", "grt_", "grt_short", "eyJhbGciOiJIUzI1NiJ9.e30.sig", &wrong_prefix, &"a".repeat(70_000)] {
-            assert!(RefreshToken::parse(junk).is_none(), "{}", &junk[..junk.len().min(20)]);
-        }
-        let with_dot = format!("{}.", &good.expose()[..TOKEN_LEN - 1]);
-        assert!(RefreshToken::parse(&with_dot).is_none());
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub struct Claims {
     pub jti: String,
     /// The session this token belongs to: ending the session ends it.
     pub sid: String,
+    /// When the person last proved who they are in this session (OpenID
+    /// Connect's `auth_time`): sign-in or re-authentication, never a
+    /// refresh. Sensitive actions demand that it be recent.
+    pub auth_time: UnixTime,
     pub typ: TokenType,
     pub role: Role,
 }
@@ -95,6 +99,7 @@ pub struct Grant<'a> {
     pub user_id: &'a str,
     pub role: Role,
     pub session_id: &'a str,
+    pub auth_time: UnixTime,
 }
 
 /// Signs an access token for `grant`.
@@ -117,6 +122,7 @@ pub fn issue_access(
         exp: now + policy.access_ttl,
         jti,
         sid: grant.session_id.to_owned(),
+        auth_time: grant.auth_time,
         typ: TokenType::Access,
         role: grant.role,
     };
@@ -225,7 +231,7 @@ mod tests {
         issue_access(
             ring,
             &policy(),
-            Grant { user_id: "user-1", role: Role::User, session_id: "s-1" },
+            Grant { user_id: "user-1", role: Role::User, session_id: "s-1", auth_time: NOW },
             "jti-1".into(),
             NOW,
         )

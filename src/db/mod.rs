@@ -4,6 +4,8 @@
 //! engines understand; a migration that ever needs a dialect of its own
 //! gets per-engine directories then.
 
+pub mod audit;
+pub mod resets;
 pub mod sessions;
 pub mod users;
 
@@ -38,6 +40,7 @@ impl Engine {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    engine: Engine,
 }
 
 /// Why the database could not be opened.
@@ -72,10 +75,43 @@ impl Db {
             pool.execute("PRAGMA journal_mode = WAL").await.map_err(ConnectError::Connect)?;
         }
         MIGRATIONS.run(&pool).await.map_err(ConnectError::Migrate)?;
-        Ok(Self { pool })
+        Ok(Self { pool, engine })
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
+
+    /// Starts a transaction that sees and leaves a consistent picture even
+    /// against concurrent ones: PostgreSQL runs it SERIALIZABLE (a clash
+    /// fails one side with [`is_serialization_failure`]); SQLite has one
+    /// writer at a time, which gives the same.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn begin_serializable(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if self.engine == Engine::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+}
+
+/// Whether `e` is PostgreSQL refusing a transaction that clashed with a
+/// concurrent one (serialization failure or deadlock): safe to retry.
+pub fn is_serialization_failure(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40001" | "40P01")))
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub(crate) fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

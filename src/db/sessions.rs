@@ -26,7 +26,8 @@ pub struct NewSession<'a> {
 pub async fn create(db: &Db, s: &NewSession<'_>, refresh_hash: &str, now: UnixTime) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, created_at, last_used_at, user_agent, ip) VALUES ($1, $2, $3, $3, $4, $5)",
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, authenticated_at, user_agent, ip)
+         VALUES ($1, $2, $3, $3, $3, $4, $5)",
     )
     .bind(s.id)
     .bind(s.user_id)
@@ -194,6 +195,8 @@ pub struct Principal {
     pub role: Role,
     pub disabled: bool,
     pub session_revoked: bool,
+    /// When the person last proved who they are in this session.
+    pub authenticated_at: UnixTime,
 }
 
 /// Loads account `user_id` and its session `session_id` in one round trip.
@@ -204,7 +207,7 @@ pub struct Principal {
 #[tracing::instrument(skip(db))]
 pub async fn principal(db: &Db, user_id: &str, session_id: &str) -> Result<Option<Principal>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT u.username, u.role, u.disabled_at, s.revoked_at
+        "SELECT u.username, u.role, u.disabled_at, s.revoked_at, s.authenticated_at
          FROM users u JOIN sessions s ON s.user_id = u.id
          WHERE u.id = $1 AND s.id = $2",
     )
@@ -218,9 +221,25 @@ pub async fn principal(db: &Db, user_id: &str, session_id: &str) -> Result<Optio
             role: decode_role(&r.try_get::<String, _>("role")?)?,
             disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
             session_revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+            authenticated_at: r.try_get("authenticated_at")?,
         })
     })
     .transpose()
+}
+
+/// Marks live session `session_id` as just re-authenticated. Returns
+/// whether it was live.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db))]
+pub async fn reauthenticate(db: &Db, session_id: &str, now: UnixTime) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(session_id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// A live session as its owner sees it.

@@ -42,6 +42,25 @@ pub fn describe_user_agent(ua: &str) -> String {
     }
 }
 
+/// `a=1&b=x%20y`: a query string from pairs, empty values left out,
+/// everything but unreserved characters percent-encoded.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    let encode = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// `2026-11-22 12:16 UTC` from Unix seconds.
 pub fn format_utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
@@ -67,6 +86,12 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_strings_encode_and_skip_empty_values() {
+        assert_eq!(query_string(&[("search", "a b&c"), ("page", "2"), ("kind", "")]), "search=a%20b%26c&page=2");
+        assert_eq!(query_string(&[("user", "ａ")]), "user=%EF%BD%81");
+    }
 
     #[test]
     fn common_agents_read_naturally() {

@@ -1,6 +1,8 @@
 //! Domain values shared by the server and the browser: parsed once at the
 //! edge, trusted afterwards. Pure: no IO, no framework types.
 
+mod admin;
+mod common_passwords;
 mod display;
 mod next_path;
 mod password;
@@ -8,7 +10,8 @@ mod role;
 mod session;
 mod username;
 
-pub use display::{describe_user_agent, format_utc};
+pub use admin::{AuditEntry, AuditKind, Page, UserSummary};
+pub use display::{describe_user_agent, format_utc, query_string};
 pub use next_path::{DEFAULT_AFTER_SIGN_IN, safe_next_path};
 pub use password::{Password, PasswordError};
 pub use role::Role;

@@ -89,7 +89,7 @@ async fn registration_refuses_bad_input_with_a_message_naming_the_problem() {
         (json!({ "username": "al", "password": "correct horse battery" }), "Usernames are at least 3 characters long."),
         (
             json!({ "username": "al ice", "password": "correct horse battery" }),
-            "Usernames may contain only letters a-z, digits, '.', '_' and '-'.",
+            "Usernames may contain only letters, digits, '.', '_' and '-'.",
         ),
         (json!({ "username": "alice", "password": "" }), "Enter a password."),
         (json!({ "username": "alice", "password": "short" }), "Passwords are at least 8 characters long."),
@@ -197,12 +197,12 @@ async fn a_token_signed_by_another_deployment_is_refused() {
         sqlx::query("SELECT id FROM users").fetch_one(app.state.db.pool()).await.unwrap().get(0)
     };
     let foreign = KeyRing::single(SigningKey::generate_hs256().unwrap().0);
-    let grant = Grant { user_id: &user_id, role: Role::Admin, session_id: "s" };
+    let grant = Grant { user_id: &user_id, role: Role::Admin, session_id: "s", auth_time: START };
     let t = token::issue_access(&foreign, &app.state.tokens, grant, "j".into(), START).unwrap();
     assert_unauthorized(app.protected_with_bearer(&t.token).await, "Token is invalid").await;
     // Same key, other audience.
     let policy = TokenPolicy { audience: "billing".into(), ..(*app.state.tokens).clone() };
-    let grant = Grant { user_id: &user_id, role: Role::User, session_id: "s" };
+    let grant = Grant { user_id: &user_id, role: Role::User, session_id: "s", auth_time: START };
     let t = token::issue_access(&app.state.keys, &policy, grant, "j2".into(), START).unwrap();
     assert_unauthorized(app.protected_with_bearer(&t.token).await, "Token is invalid").await;
 }

@@ -80,7 +80,7 @@ async fn the_account_form_works_without_javascript() {
     let res = app
         .form_post(
             "/_fn/change-password",
-            &[("current_password", OLD), ("new_password", NEW)],
+            &[("current_password", OLD), ("new_password", NEW), ("confirm_password", NEW)],
             &app.url("/account"),
             Some(&cookie),
         )

@@ -41,8 +41,9 @@ pub fn AccountPage() -> impl IntoView {
                     label="New password"
                     kind="password"
                     autocomplete="new-password"
-                    hint="At least 8 characters. Other devices will be signed out."
+                    hint="At least 8 characters, not a common password. Other devices will be signed out."
                 />
+                <Field id="confirm_password" label="New password again" kind="password" autocomplete="new-password" />
                 <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
                 <Submit pending label="Change password" pending_label="Changing password…" testid="change-password" />
             </ActionForm>

@@ -21,6 +21,8 @@ pub fn LoginPage() -> impl IntoView {
         let q = query.read();
         if q.get("registered").is_some() {
             Some("Your account is ready. Sign in to continue.")
+        } else if q.get("reset").is_some() {
+            Some("Your new password is set and every old session has ended. Sign in with it.")
         } else if q.get("signed_out").is_some() {
             Some("You have been signed out.")
         } else {

@@ -20,14 +20,14 @@ pub fn RegisterPage() -> impl IntoView {
                     label="Username"
                     autocomplete="username"
                     maxlength=32
-                    hint="3 to 32 characters: letters, digits, '.', '_' or '-'."
+                    hint="3 to 32 characters: letters, digits, '.', '_' or '-'. Case does not matter for signing in."
                 />
                 <Field
                     id="password"
                     label="Password"
                     kind="password"
                     autocomplete="new-password"
-                    hint="At least 8 characters. A long passphrase is best."
+                    hint="At least 8 characters, not a common password. A long passphrase is best."
                 />
                 <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
                 <Submit pending label="Create account" pending_label="Creating account…" testid="register-submit" />

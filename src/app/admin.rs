@@ -1,0 +1,106 @@
+//! Server functions behind the admin pages. Each checks, on the server,
+//! that the caller is an administrator (and, for changes, that they signed
+//! in recently): hiding a button in the browser is only a convenience.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AuditEntry, Page, UserSummary};
+use crate::error::AppError;
+
+/// One page of accounts, filtered by name.
+#[server(prefix = "/_fn", endpoint = "admin/users")]
+pub async fn list_users(search: Option<String>, page: Option<u32>) -> Result<Page<UserSummary>, AppError> {
+    let (state, admin) = ssr::signed_in().await?;
+    crate::admin::list_users(&state, &admin, search.as_deref(), page).await
+}
+
+/// A freshly issued reset link, shown to the administrator once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedLink {
+    pub username: String,
+    pub url: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// What an administrative action came to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub notice: String,
+    pub link: Option<IssuedLink>,
+}
+
+/// One change to an account: `action` is `make-admin`, `make-user`,
+/// `disable`, `enable`, `end-sessions` or `reset-link`. A hydrated page
+/// gets the outcome back; a plain form post is sent back to `back` (the
+/// list as it was) with the notice.
+#[server(prefix = "/_fn", endpoint = "admin/account")]
+pub async fn administer(
+    user_id: String,
+    username: String,
+    action: String,
+    back: Option<String>,
+) -> Result<Outcome, AppError> {
+    use crate::admin::{self, Actor};
+    use crate::domain::Role;
+    let (state, me) = ssr::signed_in().await?;
+    let (actor, client) = (Actor::Admin(&me), ssr::client()?);
+    let mut link = None;
+    let notice = match action.as_str() {
+        "make-admin" | "make-user" => {
+            let role = if action == "make-admin" { Role::Admin } else { Role::User };
+            admin::set_role(&state, actor, &user_id, role, &client).await?;
+            format!("{username} is now {} {role}.", if role == Role::Admin { "an" } else { "a" })
+        }
+        "disable" => {
+            admin::set_disabled(&state, actor, &user_id, true, &client).await?;
+            format!("{username} is disabled and signed out everywhere.")
+        }
+        "enable" => {
+            admin::set_disabled(&state, actor, &user_id, false, &client).await?;
+            format!("{username} can sign in again.")
+        }
+        "end-sessions" => {
+            let n = admin::end_sessions(&state, actor, &user_id, &client).await?;
+            format!("Ended {n} session{} of {username}.", if n == 1 { "" } else { "s" })
+        }
+        "reset-link" => {
+            let issued = admin::issue_reset(&state, actor, &user_id, &client).await?;
+            link = Some(IssuedLink { username: username.clone(), url: issued.url, expires_at: issued.expires_at });
+            format!("Reset link issued for {username}.")
+        }
+        _ => return Err(AppError::invalid("action", "Unknown action.")),
+    };
+    if ssr::is_plain_form_post()? {
+        // The list again, with what happened. A reset link never goes into
+        // a URL: without JavaScript it is not shown at all.
+        let notice = if link.is_some() {
+            format!(
+                "A reset link for {username} was issued, but it can only be shown with JavaScript on. Issue another with JavaScript on, or use the command line."
+            )
+        } else {
+            notice.clone()
+        };
+        let back = crate::domain::safe_next_path(back.as_deref()).to_owned();
+        let separator = if back.contains('?') { '&' } else { '?' };
+        let query = serde_urlencoded::to_string([("notice", notice.as_str())]).unwrap_or_default();
+        leptos_axum::redirect(&format!("{back}{separator}{query}"));
+    }
+    Ok(Outcome { notice, link })
+}
+
+/// One page of the audit log, filtered.
+#[server(prefix = "/_fn", endpoint = "admin/audit")]
+pub async fn audit_log(
+    kind: Option<String>,
+    user: Option<String>,
+    outcome: Option<String>,
+    page: Option<u32>,
+) -> Result<Page<AuditEntry>, AppError> {
+    let (state, admin) = ssr::signed_in().await?;
+    crate::admin::audit_log(&state, &admin, &crate::admin::AuditQuery { kind, user, outcome, page }).await
+}
+
+#[cfg(feature = "ssr")]
+use super::auth::ssr;

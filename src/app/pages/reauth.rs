@@ -1,0 +1,40 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::app::auth::{Reauthenticate, current_user};
+use crate::app::components::{Field, FormError, Submit};
+
+/// "Confirm it's you": asked before sensitive actions when the sign-in is
+/// not recent, then back to where the person was going.
+#[component]
+pub fn ReauthPage() -> impl IntoView {
+    let action = ServerAction::<Reauthenticate>::new();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let viewer = Resource::new_blocking(|| (), |()| current_user());
+    let pending = action.pending();
+    view! {
+        <Title text="Confirm your password" />
+        <section class="card" aria-labelledby="reauth-title">
+            <h1 id="reauth-title">"Confirm it’s you"</h1>
+            <p class="muted">
+                "This page lets you make sensitive changes, so Gatehouse asks for your password when you have not
+                 entered it for a while. You will then go straight on to where you were headed."
+            </p>
+            <ActionForm action=action>
+                <input type="hidden" name="next" value=next />
+                // For password managers: whose password this is.
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let name = viewer.await.ok().flatten().map(|v| v.username).unwrap_or_default();
+                        view! { <input type="hidden" name="username" autocomplete="username" value=name disabled /> }
+                    })}
+                </Suspense>
+                <Field id="password" label="Password" kind="password" autocomplete="current-password" />
+                <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
+                <Submit pending label="Continue" pending_label="Checking…" testid="reauth-submit" />
+            </ActionForm>
+        </section>
+    }
+}

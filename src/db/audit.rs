@@ -1,0 +1,136 @@
+//! The `audit_events` table: an append-only record of what happened.
+
+use sqlx::Row;
+
+use super::Db;
+use crate::auth::clock::UnixTime;
+use crate::domain::{AuditEntry, AuditKind, Page};
+
+/// An event about to be recorded. Nothing secret goes in here: no
+/// password, token or cookie, only who, what, from where and the outcome.
+#[derive(Clone, Debug)]
+pub struct Event<'a> {
+    pub kind: AuditKind,
+    pub success: bool,
+    /// Who acted (`None`: someone not signed in, or the command line).
+    pub actor_id: Option<&'a str>,
+    /// Whose account it concerns, when known.
+    pub subject_id: Option<&'a str>,
+    /// The name given, for events where there may be no account (a failed
+    /// sign-in).
+    pub username: Option<&'a str>,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub detail: &'a str,
+    pub at: UnixTime,
+}
+
+/// Appends `event`, on any executor, so a transaction that changes an
+/// account records why in the same commit.
+///
+/// # Errors
+/// Database failures.
+pub async fn record<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    event: &Event<'_>,
+) -> Result<(), sqlx::Error> {
+    // Long inputs are cut; these are for reading, not for evidence of size.
+    let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    sqlx::query(
+        "INSERT INTO audit_events (id, at, kind, outcome, actor_id, subject_id, username, ip, user_agent, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(event.at)
+    .bind(event.kind.as_str())
+    .bind(if event.success { "success" } else { "failure" })
+    .bind(event.actor_id)
+    .bind(event.subject_id)
+    .bind(event.username.map(|u| cut(u, 64)))
+    .bind(cut(event.ip, 64))
+    .bind(cut(event.user_agent, 256))
+    .bind(cut(event.detail, 256))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Which events to list.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub kind: Option<AuditKind>,
+    /// Events whose actor or subject has this username key, or that name
+    /// it as the attempted username.
+    pub user_key: Option<String>,
+    pub success: Option<bool>,
+}
+
+/// One page of events matching `filter`, newest first.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db))]
+pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry>, sqlx::Error> {
+    // One filter for both statements; an empty parameter means "any".
+    macro_rules! matching {
+        () => {
+            " FROM audit_events e
+              LEFT JOIN users a ON a.id = e.actor_id
+              LEFT JOIN users s ON s.id = e.subject_id
+              WHERE ($1 = '' OR e.kind = $1)
+                AND ($2 = '' OR a.username_key = $2 OR s.username_key = $2 OR LOWER(e.username) = $2)
+                AND ($3 = '' OR e.outcome = $3)"
+        };
+    }
+    let kind = filter.kind.map_or("", AuditKind::as_str);
+    let user = filter.user_key.as_deref().unwrap_or("");
+    let outcome = filter.success.map_or("", |ok| if ok { "success" } else { "failure" });
+    let per_page = Page::<AuditEntry>::PER_PAGE;
+    let total: i64 = sqlx::query(concat!("SELECT COUNT(*) AS n", matching!()))
+        .bind(kind)
+        .bind(user)
+        .bind(outcome)
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")?;
+    let rows = sqlx::query(concat!(
+        "SELECT e.id, e.at, e.kind, e.outcome, e.ip, e.user_agent, e.detail,
+                a.username AS actor, COALESCE(s.username, e.username) AS subject",
+        matching!(),
+        " ORDER BY e.at DESC, e.id DESC LIMIT $4 OFFSET $5"
+    ))
+    .bind(kind)
+    .bind(user)
+    .bind(outcome)
+    .bind(i64::from(per_page))
+    .bind(i64::from(page - 1) * i64::from(per_page))
+    .fetch_all(db.pool())
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            Ok(AuditEntry {
+                id: r.try_get("id")?,
+                at: r.try_get("at")?,
+                kind: AuditKind::from_stored(&kind)
+                    .ok_or_else(|| sqlx::Error::Decode(format!("unknown audit kind '{kind}'").into()))?,
+                success: r.try_get::<String, _>("outcome")? == "success",
+                actor: r.try_get("actor")?,
+                subject: r.try_get("subject")?,
+                ip: r.try_get("ip")?,
+                user_agent: r.try_get("user_agent")?,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Page { items, page, per_page, total })
+}
+
+/// Deletes events older than `before`. Returns how many.
+///
+/// # Errors
+/// Database failures.
+pub async fn purge(db: &Db, before: UnixTime) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM audit_events WHERE at < $1").bind(before).execute(db.pool()).await?.rows_affected())
+}
