@@ -7,10 +7,20 @@ import { join } from "node:path";
 // fresh data directory, so it never touches a developer's running app.
 const port = Number(process.env.GATEHOUSE_E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
-// A second instance whose access tokens live 5 seconds, for the token
-// lifecycle tests.
+// A second instance whose access tokens live 5 seconds and whose sign-ins
+// stop counting as recent after 6, for the token lifecycle and
+// re-authentication tests.
 const shortPort = port + 1;
 const shortURL = `http://127.0.0.1:${shortPort}`;
+
+// Each server's data directory, decided once in the runner and inherited
+// by the workers, so a test can run the account command line against the
+// same database the server uses.
+function dataDir(name: string): string {
+  const key = `GATEHOUSE_E2E_DATA_${name}`;
+  process.env[key] ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
+  return process.env[key] as string;
+}
 
 function server(listen: number, extra: Record<string, string> = {}) {
   return {
@@ -23,7 +33,7 @@ function server(listen: number, extra: Record<string, string> = {}) {
     stderr: "pipe" as const,
     env: {
       GATEHOUSE_ADDR: `127.0.0.1:${listen}`,
-      GATEHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), "gatehouse-e2e-")),
+      GATEHOUSE_DATA_DIR: dataDir(String(listen)),
       LEPTOS_SITE_ROOT: "target/site",
       LEPTOS_SITE_ADDR: `127.0.0.1:${listen}`,
       LEPTOS_ENV: "PROD",
@@ -62,5 +72,12 @@ export default defineConfig({
     { name: "chromium", use: { ...devices["Desktop Chrome"] }, testIgnore: /lifecycle/ },
     { name: "short-lived tokens", use: { ...devices["Desktop Chrome"], baseURL: shortURL }, testMatch: /lifecycle/ },
   ],
-  webServer: [server(port), server(shortPort, { GATEHOUSE_ACCESS_TTL_SECS: "5", GATEHOUSE_CLOCK_LEEWAY_SECS: "0" })],
+  webServer: [
+    server(port),
+    server(shortPort, {
+      GATEHOUSE_ACCESS_TTL_SECS: "5",
+      GATEHOUSE_CLOCK_LEEWAY_SECS: "0",
+      GATEHOUSE_REAUTH_WINDOW_SECS: "6",
+    }),
+  ],
 });

@@ -1,4 +1,5 @@
-import { expect, type Page, type ConsoleMessage } from "@playwright/test";
+import { expect, type Browser, type Page, type ConsoleMessage } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 
 export const PASSWORD = "correct horse battery";
 
@@ -89,3 +90,46 @@ export async function registerAndSignIn(page: Page, js = true): Promise<string> 
   await expect(new Dashboard(page).signedInAs()).toHaveText(`Signed in as ${name}`);
   return name;
 }
+
+/**
+ * Creates an administrator with the account command line, against the
+ * database of the server on `port` (as an operator would); returns its name.
+ */
+export function createAdmin(port: number): string {
+  const name = uniqueName("admin");
+  execFileSync("./target/release/gatehouse", ["user", "create", name, "--admin"], {
+    cwd: "..",
+    input: `${PASSWORD}\n`,
+    env: { ...process.env, GATEHOUSE_DATA_DIR: process.env[`GATEHOUSE_E2E_DATA_${port}`] },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  return name;
+}
+
+/** The port of the server a page's baseURL points at. */
+export function portOf(baseURL: string | undefined): number {
+  return Number(new URL(baseURL ?? "http://127.0.0.1:3100").port);
+}
+
+/** Signs in as `name` from the sign-in page and lands on the dashboard. */
+export async function signIn(page: Page, name: string, password = PASSWORD): Promise<void> {
+  const login = new LoginPage(page);
+  await login.open();
+  await login.signIn(name, password);
+  await expect(page).toHaveURL(/\/dashboard$/);
+}
+
+/** One account signed in from two separate browsers. */
+export async function twoBrowsers(browser: Browser) {
+  const first = await browser.newContext();
+  const a = await first.newPage();
+  const name = await registerAndSignIn(a);
+  const second = await browser.newContext();
+  const b = await second.newPage();
+  const login = new LoginPage(b);
+  await login.open();
+  await login.signIn(name);
+  await expect(b).toHaveURL(/\/dashboard$/);
+  return { a, b, close: () => Promise.all([first.close(), second.close()]) };
+}
+

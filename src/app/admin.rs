@@ -82,7 +82,7 @@ pub async fn administer(
         } else {
             notice.clone()
         };
-        let back = crate::domain::safe_next_path(back.as_deref()).to_owned();
+        let back = crate::domain::safe_next_path(Some(back.as_deref().unwrap_or("/admin"))).to_owned();
         let separator = if back.contains('?') { '&' } else { '?' };
         let query = serde_urlencoded::to_string([("notice", notice.as_str())]).unwrap_or_default();
         leptos_axum::redirect(&format!("{back}{separator}{query}"));

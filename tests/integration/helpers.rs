@@ -189,6 +189,34 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// Creates an administrator (as the command line does) and signs them
+    /// in; returns (access, user id).
+    pub async fn admin(&self, username: &str) -> (String, String) {
+        let cli = gatehouse::auth::guard::Client::command_line();
+        let role = gatehouse::domain::Role::Admin;
+        gatehouse::accounts::register(&self.state, username, "correct horse battery", role, &cli).await.unwrap();
+        (self.login_pair(username).await.0, self.user_id(username).await)
+    }
+
+    pub async fn user_id(&self, username: &str) -> String {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(self.state.db.pool())
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    /// A JSON API call with a Bearer token (`body` is sent when not null).
+    pub async fn call(&self, method: reqwest::Method, path: &str, token: &str, body: &Value) -> Response {
+        let mut req = self.client.request(method, self.url(path)).bearer_auth(token);
+        if !body.is_null() {
+            req = req.json(body);
+        }
+        req.send().await.unwrap()
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         use sqlx::Row;
         sqlx::query(sql).fetch_one(self.state.db.pool()).await.unwrap().get::<i64, _>(0)

@@ -7,9 +7,13 @@
 //! page loads never does (`many_concurrent_page_loads_all_complete`). The
 //! client's 15-second timeout turns any stall into a failure, not a hang.
 
+mod admin;
 mod api;
+mod cli;
 mod csrf;
 mod helpers;
 mod pages;
 mod password;
+mod policy;
+mod reset;
 mod sessions;

@@ -73,7 +73,7 @@ pub fn AdminPage() -> impl IntoView {
                     Err(e) => failure(e),
                     Ok(list) => {
                         view! {
-                            <section class="card wide" aria-labelledby="admin-title">
+                            <section class="card full" aria-labelledby="admin-title">
                                 <div class="title-row">
                                     <h1 id="admin-title">"Accounts"</h1>
                                     <A href="/admin/audit">"Audit log"</A>
@@ -144,8 +144,10 @@ fn UserTable(list: Vec<UserSummary>, me: String, action: ServerAction<Administer
                                     </td>
                                     <td>{u.open_sessions}</td>
                                     <td class="small nowrap">{format_utc(u.created_at)}</td>
-                                    <td class="row-actions">
-                                        <RowActions user=u is_me action back=back.clone() />
+                                    <td>
+                                        <div class="row-actions">
+                                            <RowActions user=u is_me action back=back.clone() />
+                                        </div>
                                     </td>
                                 </tr>
                             }
@@ -206,7 +208,7 @@ fn ResetLinkPanel(link: IssuedLink) -> impl IntoView {
         let _ = &url;
     };
     view! {
-        <div class="reset-link" role="status" data-testid="reset-link">
+        <div class="reset-link" role="status" data-testid="issued-link">
             <p>
                 "Reset link for " <strong>{link.username}</strong> ". Give it to them privately; it works once, until "
                 {format_utc(link.expires_at)} ", and any older link no longer works."
@@ -254,7 +256,7 @@ fn AuditView(list: Page<AuditEntry>, kind: String, user: String, outcome: String
         )
     });
     view! {
-        <section class="card wide" aria-labelledby="audit-title">
+        <section class="card full" aria-labelledby="audit-title">
             <div class="title-row">
                 <h1 id="audit-title">"Audit log"</h1>
                 <A href="/admin">"Accounts"</A>
