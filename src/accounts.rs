@@ -12,6 +12,7 @@ use crate::auth::cookies;
 use crate::auth::guard::{Client, CurrentUser};
 use crate::auth::hasher::HasherError;
 use crate::auth::opaque::ResetToken;
+pub use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::{self, RefreshToken, Verdict};
 use crate::auth::token::{self, Grant, Issued};
 use crate::db::audit::{self, Event};
@@ -19,24 +20,6 @@ use crate::db::{resets, sessions, users};
 use crate::domain::{AuditKind, Password, Role, SessionSummary, Username};
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// Time limits on what accounts may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AccountPolicy {
-    /// Sensitive actions need a sign-in or password confirmation within
-    /// this many seconds.
-    pub reauth_window: i64,
-    /// A password-reset link works for this many seconds.
-    pub reset_ttl: i64,
-    /// Audit events are kept this many seconds.
-    pub audit_retention: i64,
-}
-
-impl Default for AccountPolicy {
-    fn default() -> Self {
-        Self { reauth_window: 10 * 60, reset_ttl: 30 * 60, audit_retention: 90 * 86_400 }
-    }
-}
 
 /// An audit event of `kind` by `client` now, successful, about no one yet:
 /// callers fill in the rest with struct update syntax.

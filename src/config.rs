@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use leptos::config::LeptosOptions;
 use secrecy::SecretString;
 
-use crate::accounts::AccountPolicy;
 use crate::auth::password::HashParams;
+use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::RefreshPolicy;
 use crate::auth::token::TokenPolicy;
 

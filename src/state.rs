@@ -6,10 +6,10 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::accounts::AccountPolicy;
 use crate::auth::clock::Clock;
 use crate::auth::hasher::Hasher;
 use crate::auth::keys::KeyRing;
+use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::RefreshPolicy;
 use crate::auth::token::TokenPolicy;
 use crate::db::Db;

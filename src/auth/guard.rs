@@ -236,7 +236,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// refuse the data as well).
 pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let is_page_load = matches!(*req.method(), Method::GET | Method::HEAD);
-    let Some(rule) = crate::app::page_rule(req.uri().path()).filter(|_| is_page_load) else {
+    let Some(rule) = crate::domain::page_rule(req.uri().path()).filter(|_| is_page_load) else {
         return next.run(req).await;
     };
     let target = req.uri().path_and_query().map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod opaque;
 pub mod origin;
 pub mod password;
+pub mod policy;
 pub mod refresh;
 pub mod token;
 

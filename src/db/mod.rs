@@ -104,6 +104,12 @@ pub fn is_serialization_failure(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40001" | "40P01")))
 }
 
+/// A stored role name, or a decode error for one this code does not know.
+pub(crate) fn decode_role(stored: &str) -> Result<crate::domain::Role, sqlx::Error> {
+    crate::domain::Role::from_stored(stored)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown role '{stored}'").into()))
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
 pub(crate) fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

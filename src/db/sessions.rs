@@ -3,8 +3,7 @@
 
 use sqlx::Row;
 
-use super::Db;
-use super::users::decode_role;
+use super::{Db, decode_role};
 use crate::auth::clock::UnixTime;
 use crate::auth::refresh::Stored;
 use crate::domain::Role;

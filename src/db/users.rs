@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::audit::{self, Event};
-use super::{Db, like_escape};
+use super::{Db, decode_role, like_escape};
 use crate::domain::{AuditKind, Page, Role, UserSummary, Username};
 
 /// A stored account, including its password hash (never serialised, never
@@ -290,8 +290,4 @@ async fn administer(
     audit::record(&mut *tx, event).await?;
     tx.commit().await?;
     Ok(Change::Done)
-}
-
-pub(super) fn decode_role(stored: &str) -> Result<Role, sqlx::Error> {
-    Role::from_stored(stored).ok_or_else(|| sqlx::Error::Decode(format!("unknown role '{stored}'").into()))
 }
