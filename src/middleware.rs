@@ -19,6 +19,23 @@ pub const SERVER_FN_PREFIX: &str = "/_fn";
 /// No request body may exceed this: sign-in forms and JSON bodies are tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// Answers `405` to methods nothing here serves (`TRACE`, `CONNECT`,
+/// `PATCH`, made-up ones) before any routing, so no handler or page ever
+/// sees them.
+pub async fn refuse_unknown_methods(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::POST | Method::DELETE | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let mut res = if req.uri().path().starts_with("/api/") {
+        let body = serde_json::json!({ "msg": "Method not allowed on this endpoint" });
+        (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+    } else {
+        (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").into_response()
+    };
+    res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST, DELETE, OPTIONS"));
+    res
+}
+
 /// Refuses oversized bodies: at once when `Content-Length` says so, and
 /// mid-stream otherwise.
 pub async fn limit_body(req: Request, next: Next) -> Response {

@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(middleware::server_fn_boundary))
         .layer(from_fn(middleware::security_headers))
         .layer(from_fn(middleware::limit_body))
+        .layer(from_fn(middleware::refuse_unknown_methods))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

@@ -52,7 +52,7 @@ pub async fn logout() -> Result<(), AppError> {
             }
         }
     }
-    ssr::set_cookies(cookies::clear_all());
+    ssr::signed_out(cookies::clear_all());
     leptos_axum::redirect("/login?signed_out=1");
     Ok(())
 }
@@ -62,7 +62,7 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn logout_everywhere() -> Result<(), AppError> {
     let (state, user) = ssr::signed_in().await?;
     crate::accounts::sign_out_everywhere(&state, &user, false, &ssr::client()?).await?;
-    ssr::set_cookies(crate::auth::cookies::clear_all());
+    ssr::signed_out(crate::auth::cookies::clear_all());
     leptos_axum::redirect("/login?signed_out=1");
     Ok(())
 }
@@ -214,6 +214,18 @@ pub(crate) mod ssr {
                 }
                 Err(e.into())
             }
+        }
+    }
+
+    /// Clears `cookies` and tells the browser to drop everything it kept
+    /// for this site (cache, cookies, storage): the end of a sign-out.
+    pub fn signed_out(cookies: impl IntoIterator<Item = HeaderValue>) {
+        set_cookies(cookies);
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.insert_header(
+                header::HeaderName::from_static("clear-site-data"),
+                HeaderValue::from_static(r#""cache", "cookies", "storage""#),
+            );
         }
     }
 

@@ -169,6 +169,7 @@ async fn signing_out_kills_the_copied_cookie_on_the_server() {
     assert_eq!(location(&res), "/login?signed_out=1");
     let line = set_cookie_line(res.headers()).unwrap();
     assert!(line.contains("Max-Age=0"), "{line}");
+    assert_eq!(res.headers()["clear-site-data"], r#""cache", "cookies", "storage""#);
 
     // Replaying the old cookie fails everywhere.
     let res = app.page("/dashboard", Some(&cookie)).await;
@@ -284,4 +285,23 @@ async fn many_concurrent_page_loads_all_complete() {
     let loads: Vec<_> = (0..200).map(|i| app.page(if i % 2 == 0 { "/login" } else { "/" }, None)).collect();
     let statuses: Vec<u16> = join_all(loads).await.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses, vec![200; 200]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_connect_and_made_up_methods_are_refused_everywhere() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        ("TRACE", "/"),
+        ("TRACE", "/login"),
+        ("PATCH", "/dashboard"),
+        ("FOO", "/_fn/login"),
+        ("TRACE", "/api/protected"),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let res = app.client.request(method.clone(), app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 405, "{method} {path}");
+        assert_eq!(res.headers()["allow"], "GET, HEAD, POST, DELETE, OPTIONS");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("Method not allowed") && !body.contains("TRACE"), "{method} {path}: nothing echoed");
+    }
 }
