@@ -57,9 +57,8 @@ pub struct Renewed {
 impl Renewed {
     /// The two cookies a browser keeps them in.
     pub fn cookies(&self, state: &AppState) -> [HeaderValue; 2] {
-        let c = &self.access.claims;
         [
-            cookies::set_access(&self.access.token, c.exp - c.iat),
+            cookies::set_access(&self.access.token, self.access.lifetime()),
             cookies::set_refresh(self.refresh.expose(), state.refresh.idle_ttl),
         ]
     }
@@ -477,10 +476,14 @@ pub enum ResetLink {
 /// # Errors
 /// [`AppError::Internal`] when the database fails.
 pub async fn reset_link(state: &AppState, presented: &str) -> Result<ResetLink, AppError> {
-    let Some(token) = ResetToken::parse(presented.trim()) else {
-        return Ok(ResetLink::Dead(DEAD_LINK));
-    };
-    Ok(match resets::status(&state.db, &token.hash(), state.clock.now()).await.map_err(db_error)? {
+    match ResetToken::parse(presented.trim()) {
+        Some(token) => look_up_reset(state, &token.hash()).await,
+        None => Ok(ResetLink::Dead(DEAD_LINK)),
+    }
+}
+
+async fn look_up_reset(state: &AppState, hash: &str) -> Result<ResetLink, AppError> {
+    Ok(match resets::status(&state.db, hash, state.clock.now()).await.map_err(db_error)? {
         resets::Status::Live { username, .. } => ResetLink::Live { username },
         resets::Status::Used => {
             ResetLink::Dead("This reset link has already been used. Ask an administrator for a new one.")
@@ -506,15 +509,15 @@ pub async fn reset_password(
     client: &Client,
 ) -> Result<(), AppError> {
     let dead = |message: &str| AppError::invalid("token", message);
-    let username = match reset_link(state, presented).await? {
+    let hash = ResetToken::parse(presented.trim()).ok_or_else(|| dead(DEAD_LINK))?.hash();
+    let username = match look_up_reset(state, &hash).await? {
         ResetLink::Live { username } => username,
         ResetLink::Dead(why) => return Err(dead(why)),
     };
-    let token = ResetToken::parse(presented.trim()).ok_or_else(|| dead(DEAD_LINK))?;
     let username = Username::parse(&username).map_err(|_| AppError::Internal)?;
-    let hash = state.hasher.hash(form.parse(&username)?).await.map_err(hasher_error)?;
+    let password_hash = state.hasher.hash(form.parse(&username)?).await.map_err(hasher_error)?;
     let event = Event { detail: "all sessions ended", ..event(AuditKind::ResetUsed, client, state.clock.now()) };
-    match resets::consume(&state.db, &token.hash(), &hash, &event).await.map_err(db_error)? {
+    match resets::consume(&state.db, &hash, &password_hash, &event).await.map_err(db_error)? {
         Some(user_id) => {
             tracing::info!(user_id = %user_id, "password reset with a link");
             Ok(())

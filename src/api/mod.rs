@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::{self, NewPasswordForm, Refreshed, Renewed};
 use crate::auth::guard::{Client, CurrentUser};
+use crate::auth::token::Issued;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -42,14 +43,16 @@ pub fn router() -> Router<AppState> {
         .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({ "msg": "No such API endpoint" }))) })
 }
 
+/// `{"access_token", "token_type", "expires_in"}`.
+fn access_token(access: &Issued) -> Value {
+    json!({ "access_token": access.token, "token_type": "Bearer", "expires_in": access.lifetime() })
+}
+
+/// [`access_token`] plus the `refresh_token`.
 fn token_pair(r: &Renewed) -> Value {
-    let c = &r.access.claims;
-    json!({
-        "access_token": r.access.token,
-        "refresh_token": r.refresh.expose(),
-        "token_type": "Bearer",
-        "expires_in": c.exp - c.iat,
-    })
+    let mut pair = access_token(&r.access);
+    pair["refresh_token"] = json!(r.refresh.expose());
+    pair
 }
 
 /// `POST /api/login {"username", "password"}` → `{"access_token", "refresh_token", "token_type", "expires_in"}`.
@@ -116,12 +119,7 @@ async fn reauthenticate(
     body: JsonBody,
 ) -> Result<Response, AppError> {
     let (_, access) = accounts::reauthenticate(&state, &user, body.string("password")?, &client).await?;
-    let c = &access.claims;
-    Ok(no_store(Json(json!({
-        "access_token": access.token,
-        "token_type": "Bearer",
-        "expires_in": c.exp - c.iat,
-    }))))
+    Ok(no_store(Json(access_token(&access))))
 }
 
 /// `POST /api/password {"current_password", "new_password"}` → 204; every

@@ -101,8 +101,7 @@ pub async fn reauthenticate(password: String, next: Option<String>) -> Result<()
     use crate::domain::safe_next_path;
     let (state, user) = ssr::signed_in().await?;
     let (_, access) = crate::accounts::reauthenticate(&state, &user, &password, &ssr::client()?).await?;
-    let c = &access.claims;
-    ssr::set_cookies([crate::auth::cookies::set_access(&access.token, c.exp - c.iat)]);
+    ssr::set_cookies([crate::auth::cookies::set_access(&access.token, access.lifetime())]);
     leptos_axum::redirect(safe_next_path(next.as_deref()));
     Ok(())
 }

@@ -239,7 +239,6 @@ pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next
     let Some(rule) = crate::domain::page_rule(req.uri().path()).filter(|_| is_page_load) else {
         return next.run(req).await;
     };
-    let target = req.uri().path_and_query().map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
     let client = Client::from_request(req.headers(), req.extensions());
     let (user, renewal) = match authenticate_browser(&state, req.headers(), &client).await {
         Ok(found) => found,
@@ -251,7 +250,7 @@ pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next
                 .into_response();
         }
         Err(_) => {
-            let mut res = see_other("/login", &target);
+            let mut res = see_other("/login", req.uri());
             if cookies::any_present(req.headers()) {
                 for cookie in cookies::clear_all() {
                     res.headers_mut().append(header::SET_COOKIE, cookie);
@@ -263,7 +262,7 @@ pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next
     let allowed = rule.role.is_none_or(|role| user.role == role);
     let mut res =
         if allowed && rule.fresh && user.require_fresh(state.clock.now(), state.accounts.reauth_window).is_err() {
-            see_other("/reauth", &target)
+            see_other("/reauth", req.uri())
         } else {
             req.extensions_mut().insert(user);
             let mut res = next.run(req).await;
@@ -281,7 +280,8 @@ pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next
 }
 
 /// A 303 to `page` that brings the person back to `target` afterwards.
-fn see_other(page: &str, target: &str) -> Response {
+fn see_other(page: &str, target: &axum::http::Uri) -> Response {
+    let target = target.path_and_query().map_or(target.path(), |pq| pq.as_str());
     let location = format!("{page}?{}", serde_urlencoded::to_string([("next", target)]).unwrap_or_default());
     Response::builder()
         .status(StatusCode::SEE_OTHER)

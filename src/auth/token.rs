@@ -66,6 +66,13 @@ pub struct Issued {
     pub claims: Claims,
 }
 
+impl Issued {
+    /// Seconds from issue to expiry: `expires_in` and the cookie's `Max-Age`.
+    pub fn lifetime(&self) -> i64 {
+        self.claims.exp - self.claims.iat
+    }
+}
+
 /// Why a token was refused. Callers map these to one message per kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {

@@ -86,6 +86,7 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry
     let user = filter.user_key.as_deref().unwrap_or("");
     let outcome = filter.success.map_or("", |ok| if ok { "success" } else { "failure" });
     let per_page = Page::<AuditEntry>::PER_PAGE;
+    let (limit, offset) = Page::<AuditEntry>::window(page);
     let total: i64 = sqlx::query(concat!("SELECT COUNT(*) AS n", matching!()))
         .bind(kind)
         .bind(user)
@@ -102,8 +103,8 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry
     .bind(kind)
     .bind(user)
     .bind(outcome)
-    .bind(i64::from(per_page))
-    .bind(i64::from(page - 1) * i64::from(per_page))
+    .bind(limit)
+    .bind(offset)
     .fetch_all(db.pool())
     .await?;
     let items = rows

@@ -184,6 +184,7 @@ pub async fn upgrade_hash(db: &Db, user_id: &str, old_hash: &str, new_hash: &str
 pub async fn list(db: &Db, search: Option<&str>, page: u32) -> Result<Page<UserSummary>, sqlx::Error> {
     let pattern = format!("%{}%", like_escape(&search.map(Username::fold).unwrap_or_default()));
     let per_page = Page::<UserSummary>::PER_PAGE;
+    let (limit, offset) = Page::<UserSummary>::window(page);
     let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE username_key LIKE $1 ESCAPE '\\'")
         .bind(&pattern)
         .fetch_one(db.pool())
@@ -198,8 +199,8 @@ pub async fn list(db: &Db, search: Option<&str>, page: u32) -> Result<Page<UserS
          LIMIT $2 OFFSET $3",
     )
     .bind(&pattern)
-    .bind(i64::from(per_page))
-    .bind(i64::from(page - 1) * i64::from(per_page))
+    .bind(limit)
+    .bind(offset)
     .fetch_all(db.pool())
     .await?;
     let items = rows

@@ -40,6 +40,12 @@ impl<T> Page<T> {
         i64::from(self.page) * i64::from(self.per_page) < self.total
     }
 
+    /// The SQL `LIMIT` and `OFFSET` of 1-based page `page`.
+    pub fn window(page: u32) -> (i64, i64) {
+        let per_page = i64::from(Self::PER_PAGE);
+        (per_page, i64::from(page.saturating_sub(1)) * per_page)
+    }
+
     /// 1-based page numbers are clamped to `1..=1_000_000`.
     pub fn clamp(page: Option<u32>) -> u32 {
         page.unwrap_or(1).clamp(1, 1_000_000)
@@ -160,5 +166,7 @@ mod tests {
         let p = Page::<()> { items: vec![], page: 2, per_page: 20, total: 41 };
         assert!(p.has_previous() && p.has_next());
         assert_eq!(Page::<()>::clamp(Some(0)), 1);
+        assert_eq!(Page::<()>::window(1), (20, 0));
+        assert_eq!(Page::<()>::window(3), (20, 40));
     }
 }

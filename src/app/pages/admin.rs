@@ -17,6 +17,12 @@ fn failure(e: AppError) -> AnyView {
     }
 }
 
+/// A green `yes` or a red `no`.
+#[component]
+fn Status(good: bool, yes: &'static str, no: &'static str) -> impl IntoView {
+    view! { <span class=if good { "status on" } else { "status off" }>{if good { yes } else { no }}</span> }
+}
+
 /// "Showing 21–40 of 57", and links to the neighbouring pages.
 #[component]
 fn Pager(
@@ -136,11 +142,7 @@ fn UserTable(list: Vec<UserSummary>, me: String, action: ServerAction<Administer
                                     </th>
                                     <td>{u.role.to_string()}</td>
                                     <td>
-                                        {if u.disabled {
-                                            view! { <span class="status off">"Disabled"</span> }.into_any()
-                                        } else {
-                                            view! { <span class="status on">"Active"</span> }.into_any()
-                                        }}
+                                        <Status good=!u.disabled yes="Active" no="Disabled" />
                                     </td>
                                     <td>{u.open_sessions}</td>
                                     <td class="small nowrap">{format_utc(u.created_at)}</td>
@@ -310,11 +312,7 @@ fn AuditView(list: Page<AuditEntry>, kind: String, user: String, outcome: String
                                         <td class="small nowrap">{format_utc(e.at)}</td>
                                         <td>{e.kind.label()}</td>
                                         <td>
-                                            {if e.success {
-                                                view! { <span class="status on">"Success"</span> }.into_any()
-                                            } else {
-                                                view! { <span class="status off">"Failure"</span> }.into_any()
-                                            }}
+                                            <Status good=e.success yes="Success" no="Failure" />
                                         </td>
                                         <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
                                         <td>{e.subject.clone().unwrap_or_else(|| "—".into())}</td>
