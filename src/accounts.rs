@@ -7,6 +7,7 @@
 
 use axum::http::HeaderValue;
 
+use crate::attempts::{self, PerAddress};
 use crate::auth::clock::UnixTime;
 use crate::auth::cookies;
 use crate::auth::guard::{Client, CurrentUser};
@@ -115,6 +116,16 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Registration by a stranger: counted per address (whatever the outcome,
+/// so probing for taken names is throttled too), then an ordinary `user`.
+///
+/// # Errors
+/// As [`register`], and [`AppError::TooManyAttempts`].
+pub async fn sign_up(state: &AppState, username: &str, password: &str, client: &Client) -> Result<Username, AppError> {
+    attempts::count(state, client, PerAddress::Registration).await?;
+    register(state, username, password, Role::User, client).await
+}
+
 /// Creates an account with `role` (people registering get `user`; only
 /// the command line makes administrators).
 ///
@@ -160,6 +171,7 @@ pub async fn register(
 /// that is empty or over the size bound (refused before any hashing).
 pub async fn sign_in(state: &AppState, username: &str, password: &str, client: &Client) -> Result<Renewed, AppError> {
     let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
+    let attempt = attempts::password(state, client, username).await?;
     let user = match Username::parse(username) {
         Ok(name) => users::find_by_username(&state.db, &name).await.map_err(db_error)?,
         Err(_) => None,
@@ -170,6 +182,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str, client: &
     let user = match user {
         Some(u) if matched && !u.disabled => u,
         user => {
+            attempt.failed(state, client).await;
             let detail = match &user {
                 None => "no such account",
                 Some(u) if u.disabled && matched => "account disabled",
@@ -192,6 +205,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str, client: &
             return Err(AppError::BadCredentials);
         }
     };
+    attempt.succeeded(state).await;
     upgrade_hash(state, &user, password).await;
     let refresh = RefreshToken::generate().map_err(|e| AppError::internal(&e))?;
     let session_id = new_id();
@@ -244,15 +258,18 @@ pub async fn reauthenticate(
     client: &Client,
 ) -> Result<(CurrentUser, Issued), AppError> {
     let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
+    let attempt = attempts::password(state, client, &user.username).await?;
     let record = users::find_by_id(&state.db, &user.id).await.map_err(db_error)?.ok_or(AppError::Internal)?;
     let matched = state.hasher.verify(password, Some(record.password_hash)).await.map_err(hasher_error)?;
     let now = state.clock.now();
     let mine =
         Event { actor_id: Some(&user.id), subject_id: Some(&user.id), ..event(AuditKind::Reauthenticate, client, now) };
     if !matched {
+        attempt.failed(state, client).await;
         note(state, &Event { success: false, detail: "wrong password", ..mine }).await;
         return Err(AppError::invalid("password", "That password is not correct."));
     }
+    attempt.succeeded(state).await;
     if !sessions::reauthenticate(&state.db, &user.session_id, now).await.map_err(db_error)? {
         return Err(AppError::Unauthorized("Session has ended; sign in again".into()));
     }
@@ -475,7 +492,8 @@ pub enum ResetLink {
 ///
 /// # Errors
 /// [`AppError::Internal`] when the database fails.
-pub async fn reset_link(state: &AppState, presented: &str) -> Result<ResetLink, AppError> {
+pub async fn reset_link(state: &AppState, presented: &str, client: &Client) -> Result<ResetLink, AppError> {
+    attempts::count(state, client, PerAddress::Reset).await?;
     match ResetToken::parse(presented.trim()) {
         Some(token) => look_up_reset(state, &token.hash()).await,
         None => Ok(ResetLink::Dead(DEAD_LINK)),
@@ -508,6 +526,7 @@ pub async fn reset_password(
     form: &NewPasswordForm<'_>,
     client: &Client,
 ) -> Result<(), AppError> {
+    attempts::count(state, client, PerAddress::Reset).await?;
     let dead = |message: &str| AppError::invalid("token", message);
     let hash = ResetToken::parse(presented.trim()).ok_or_else(|| dead(DEAD_LINK))?.hash();
     let username = match look_up_reset(state, &hash).await? {

@@ -12,7 +12,9 @@ use secrecy::SecretString;
 use crate::auth::password::HashParams;
 use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::RefreshPolicy;
+use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
+use crate::proxy::TrustedProxies;
 
 /// Local mode generates what is missing; production refuses to start
 /// without a strong configured secret.
@@ -27,6 +29,18 @@ pub enum Mode {
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+/// Whether and how the server speaks TLS itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// Plain HTTP: locally, or behind a TLS-terminating proxy.
+    Off,
+    /// PEM certificate chain and private key files.
+    Files { cert: PathBuf, key: PathBuf },
+    /// A certificate for the loopback names, made once into `data_dir`
+    /// (local mode only: browsers warn about it, as they should).
+    SelfSigned,
 }
 
 /// Everything the server needs to start.
@@ -47,6 +61,12 @@ pub struct Settings {
     /// Argon2id costs for new hashes; older hashes are upgraded at sign-in.
     pub hash_params: HashParams,
     pub accounts: AccountPolicy,
+    pub throttle: ThrottlePolicy,
+    /// Proxies whose `X-Forwarded-For`/`-Proto` are believed (none by default).
+    pub trusted_proxies: TrustedProxies,
+    pub tls: Tls,
+    /// With TLS on: a plain-HTTP listener here that redirects to HTTPS.
+    pub http_redirect_addr: Option<SocketAddr>,
     /// At most this many hashes run at once (defaults to the core count).
     pub hash_concurrency: usize,
     pub log_format: LogFormat,
@@ -89,6 +109,10 @@ impl Settings {
             refresh: RefreshPolicy::default(),
             hash_params: HashParams::OWASP,
             accounts: AccountPolicy::default(),
+            throttle: ThrottlePolicy::default(),
+            trusted_proxies: TrustedProxies::default(),
+            tls: Tls::Off,
+            http_redirect_addr: None,
             hash_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
             log_format: LogFormat::Pretty,
             log_filter: "info".into(),
@@ -193,6 +217,50 @@ impl Settings {
                 u32::try_from(a.audit_retention / 86_400).unwrap_or(90),
                 1..=3650,
             )?);
+        let t = ThrottlePolicy::default().account;
+        s.throttle.account.free =
+            count(get("GATEHOUSE_LOGIN_FREE_ATTEMPTS"), "GATEHOUSE_LOGIN_FREE_ATTEMPTS", t.free, 1..=100)?;
+        s.throttle.account.max_lock =
+            seconds(get("GATEHOUSE_LOGIN_MAX_LOCK_SECS"), "GATEHOUSE_LOGIN_MAX_LOCK_SECS", t.max_lock, 1..=86_400)?;
+        s.throttle.account.first_lock = s.throttle.account.first_lock.min(s.throttle.account.max_lock);
+        if let Some(list) = get("GATEHOUSE_TRUSTED_PROXIES") {
+            s.trusted_proxies = TrustedProxies::parse(list).map_err(|bad| {
+                problem(
+                    "GATEHOUSE_TRUSTED_PROXIES",
+                    format!("'{bad}' is not an IP address or CIDR range, e.g. 10.0.0.0/8"),
+                )
+            })?;
+        }
+        s.tls = match (get("GATEHOUSE_TLS_CERT"), get("GATEHOUSE_TLS_KEY"), get("GATEHOUSE_TLS_SELF_SIGNED")) {
+            (None, None, None | Some("0" | "false")) => Tls::Off,
+            (Some(cert), Some(key), None | Some("0" | "false")) => Tls::Files { cert: cert.into(), key: key.into() },
+            (None, None, Some("1" | "true")) if s.mode == Mode::Local => Tls::SelfSigned,
+            (None, None, Some("1" | "true")) => {
+                return Err(problem(
+                    "GATEHOUSE_TLS_SELF_SIGNED",
+                    "is for trying TLS locally; production needs GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY",
+                ));
+            }
+            (None, None, Some(other)) => {
+                return Err(problem("GATEHOUSE_TLS_SELF_SIGNED", format!("'{other}' is not 1 or 0")));
+            }
+            (_, _, Some(_)) => {
+                return Err(problem(
+                    "GATEHOUSE_TLS_SELF_SIGNED",
+                    "cannot be combined with GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY",
+                ));
+            }
+            (Some(_), None, _) => return Err(problem("GATEHOUSE_TLS_CERT", "needs GATEHOUSE_TLS_KEY as well")),
+            (None, Some(_), _) => return Err(problem("GATEHOUSE_TLS_KEY", "needs GATEHOUSE_TLS_CERT as well")),
+        };
+        if let Some(addr) = get("GATEHOUSE_HTTP_REDIRECT_ADDR") {
+            if s.tls == Tls::Off {
+                return Err(problem("GATEHOUSE_HTTP_REDIRECT_ADDR", "only makes sense when this server speaks TLS"));
+            }
+            s.http_redirect_addr = Some(addr.parse().map_err(|_| {
+                problem("GATEHOUSE_HTTP_REDIRECT_ADDR", format!("'{addr}' is not host:port, e.g. 0.0.0.0:80"))
+            })?);
+        }
         if s.refresh.idle_ttl > s.refresh.absolute_ttl {
             return Err(problem("GATEHOUSE_REFRESH_IDLE_SECS", "must not exceed GATEHOUSE_REFRESH_ABSOLUTE_SECS"));
         }
@@ -303,6 +371,13 @@ mod tests {
             ("GATEHOUSE_REAUTH_WINDOW_SECS", "0"),
             ("GATEHOUSE_RESET_TTL_SECS", "-5"),
             ("GATEHOUSE_AUDIT_RETENTION_DAYS", "0"),
+            ("GATEHOUSE_LOGIN_FREE_ATTEMPTS", "0"),
+            ("GATEHOUSE_LOGIN_MAX_LOCK_SECS", "soon"),
+            ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+            ("GATEHOUSE_TLS_CERT", "cert.pem"),
+            ("GATEHOUSE_TLS_KEY", "key.pem"),
+            ("GATEHOUSE_TLS_SELF_SIGNED", "yes"),
+            ("GATEHOUSE_HTTP_REDIRECT_ADDR", "0.0.0.0:80"),
         ] {
             let err = Settings::from_vars(vars(&[(k, v)]), site()).unwrap_err();
             assert!(err.to_string().starts_with(k), "{k}={v}: {err}");
@@ -324,6 +399,33 @@ mod tests {
         assert_eq!(s.accounts, AccountPolicy { reauth_window: 300, reset_ttl: 900, audit_retention: 30 * 86_400 });
         let d = Settings::from_vars(vars(&[]), site()).unwrap();
         assert_eq!((d.hash_params, d.accounts), (HashParams::OWASP, AccountPolicy::default()));
+    }
+
+    #[test]
+    fn tls_proxies_and_throttling_are_configurable() {
+        let env = [
+            ("GATEHOUSE_TLS_CERT", "/etc/gatehouse/cert.pem"),
+            ("GATEHOUSE_TLS_KEY", "/etc/gatehouse/key.pem"),
+            ("GATEHOUSE_HTTP_REDIRECT_ADDR", "0.0.0.0:8080"),
+            ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8"),
+            ("GATEHOUSE_LOGIN_FREE_ATTEMPTS", "3"),
+            ("GATEHOUSE_LOGIN_MAX_LOCK_SECS", "20"),
+        ];
+        let s = Settings::from_vars(vars(&env), site()).unwrap();
+        assert_eq!(s.tls, Tls::Files { cert: "/etc/gatehouse/cert.pem".into(), key: "/etc/gatehouse/key.pem".into() });
+        assert_eq!(s.http_redirect_addr, Some("0.0.0.0:8080".parse().unwrap()));
+        assert!(!s.trusted_proxies.is_empty());
+        assert_eq!((s.throttle.account.free, s.throttle.account.max_lock, s.throttle.account.first_lock), (3, 20, 20));
+        let local = Settings::from_vars(vars(&[("GATEHOUSE_TLS_SELF_SIGNED", "1")]), site()).unwrap();
+        assert_eq!(local.tls, Tls::SelfSigned);
+        let prod = [
+            ("GATEHOUSE_ENV", "production"),
+            ("GATEHOUSE_PUBLIC_ORIGIN", "https://auth.example.com"),
+            ("GATEHOUSE_JWT_SECRET", "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI="),
+            ("GATEHOUSE_TLS_SELF_SIGNED", "1"),
+        ];
+        let err = Settings::from_vars(vars(&prod), site()).unwrap_err();
+        assert!(err.to_string().starts_with("GATEHOUSE_TLS_SELF_SIGNED"), "{err}");
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    /// Too many guesses: the same answer whether or not the account exists.
+    #[error("Too many attempts. Wait {} and try again.", wait_in_words(*retry_after))]
+    TooManyAttempts { retry_after: i64 },
     #[error("The server is busy. Please try again in a few seconds.")]
     Busy,
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -56,8 +59,17 @@ impl AppError {
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::TooLarge(_) => 413,
+            Self::TooManyAttempts { .. } => 429,
             Self::Busy | Self::Network => 503,
             Self::Internal => 500,
+        }
+    }
+
+    /// Seconds to wait before trying again, for a `Retry-After` header.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            Self::TooManyAttempts { retry_after } => Some((*retry_after).max(1)),
+            _ => None,
         }
     }
 
@@ -105,7 +117,40 @@ impl axum::response::IntoResponse for AppError {
             };
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
+        if let Some(secs) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
+    }
+}
+
+/// "40 seconds", "3 minutes", "1 hour": a wait, rounded up, in words.
+fn wait_in_words(secs: i64) -> String {
+    const MINUTE: i64 = 60;
+    const HOUR: i64 = 3600;
+    let secs = secs.max(1);
+    let (n, unit) = if secs < MINUTE {
+        (secs, "second")
+    } else if secs < HOUR {
+        ((secs + MINUTE - 1) / MINUTE, "minute")
+    } else {
+        ((secs + HOUR - 1) / HOUR, "hour")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_as_words() {
+        let said = |secs| AppError::TooManyAttempts { retry_after: secs }.to_string();
+        assert_eq!(said(1), "Too many attempts. Wait 1 second and try again.");
+        assert_eq!(said(30), "Too many attempts. Wait 30 seconds and try again.");
+        assert_eq!(said(61), "Too many attempts. Wait 2 minutes and try again.");
+        assert_eq!(said(900), "Too many attempts. Wait 15 minutes and try again.");
+        assert_eq!(said(3600), "Too many attempts. Wait 1 hour and try again.");
     }
 }

@@ -21,6 +21,9 @@ pub mod admin;
 /// The JSON API under `/api`.
 #[cfg(feature = "ssr")]
 pub mod api;
+/// Throttled actions: sign-in guesses, registrations, reset links.
+#[cfg(feature = "ssr")]
+pub mod attempts;
 /// The command line: serve, or manage accounts.
 #[cfg(feature = "ssr")]
 pub mod cli;
@@ -36,6 +39,9 @@ pub mod keystore;
 /// Body limits, security headers, the server-function boundary.
 #[cfg(feature = "ssr")]
 pub mod middleware;
+/// Who is calling, behind trusted proxies.
+#[cfg(feature = "ssr")]
+pub mod proxy;
 /// Building the router and serving it.
 #[cfg(feature = "ssr")]
 pub mod startup;

@@ -2,7 +2,9 @@
 //! headers, and the boundary around server functions.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +12,7 @@ use http_body_util::Limited;
 
 use crate::auth::{cookies, origin};
 use crate::error::AppError;
+use crate::proxy::Forwarded;
 use crate::state::AppState;
 
 /// The URL prefix of every server function; the JSON API lives under
@@ -81,10 +84,31 @@ pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next
     }
 }
 
+/// Finds out who is calling: the peer, or behind a trusted proxy the
+/// client it forwarded for (and whether the browser used HTTPS), for
+/// everything downstream as a [`Forwarded`] extension.
+pub async fn resolve_client(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip());
+    if let Some(peer) = peer {
+        let h = req.headers();
+        let forwarded_for = h.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        let proto = h.get_all("x-forwarded-proto").iter().filter_map(|v| v.to_str().ok()).next_back();
+        let forwarded = state.proxies.resolve(peer, forwarded_for, proto, state.tls);
+        req.extensions_mut().insert(forwarded);
+    }
+    next.run(req).await
+}
+
 /// Headers that cost nothing and close whole classes of attack.
 pub async fn security_headers(req: Request, next: Next) -> Response {
+    let https = req.extensions().get::<Forwarded>().is_some_and(|f| f.https);
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if https {
+        // Two years, as the preload list asks; only ever sent over HTTPS,
+        // where a browser believes it.
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    }
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
@@ -124,6 +148,9 @@ pub async fn server_fn_boundary(req: Request, next: Next) -> Response {
         let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
         if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
             parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            if let Some(secs) = err.retry_after() {
+                parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
         }
         return Response::from_parts(parts, Body::from(bytes));
     }

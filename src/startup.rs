@@ -107,6 +107,9 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
         refresh: settings.refresh,
         accounts: settings.accounts,
         origins: origins.into(),
+        throttle: settings.throttle,
+        proxies: Arc::new(settings.trusted_proxies.clone()),
+        tls: settings.tls != crate::config::Tls::Off,
         hasher,
         clock,
         leptos: settings.site.clone(),
@@ -136,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(middleware::security_headers))
         .layer(from_fn(middleware::limit_body))
         .layer(from_fn(middleware::refuse_unknown_methods))
+        .layer(from_fn_with_state(state.clone(), middleware::resolve_client))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -163,6 +167,7 @@ async fn purge(state: AppState) {
         let purged = [
             ("expired sessions", db::sessions::purge(&state.db, now - p.absolute_ttl, now - p.idle_ttl).await),
             ("old audit events", db::audit::purge(&state.db, now - state.accounts.audit_retention).await),
+            ("ended throttle counts", db::throttles::purge(&state.db, now).await),
         ];
         for (what, result) in purged {
             match result {

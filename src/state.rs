@@ -11,8 +11,10 @@ use crate::auth::hasher::Hasher;
 use crate::auth::keys::KeyRing;
 use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::RefreshPolicy;
+use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
 use crate::db::Db;
+use crate::proxy::TrustedProxies;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +25,11 @@ pub struct AppState {
     pub accounts: AccountPolicy,
     /// Origins whose browsers may change state with cookies.
     pub origins: Arc<[String]>,
+    pub throttle: ThrottlePolicy,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub proxies: Arc<TrustedProxies>,
+    /// This server terminates TLS itself.
+    pub tls: bool,
     pub hasher: Hasher,
     pub clock: Arc<dyn Clock>,
     pub leptos: LeptosOptions,

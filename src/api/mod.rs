@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use crate::accounts::{self, NewPasswordForm, Refreshed, Renewed};
 use crate::auth::guard::{Client, CurrentUser};
 use crate::auth::token::Issued;
-use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use json::JsonBody;
@@ -65,7 +64,7 @@ async fn login(State(state): State<AppState>, client: Client, body: JsonBody) ->
 /// `POST /api/register {"username", "password"}` → 201 `{"username"}`.
 async fn register(State(state): State<AppState>, client: Client, body: JsonBody) -> Result<Response, AppError> {
     let (username, password) = body.credentials()?;
-    let username = accounts::register(&state, username, password, Role::User, &client).await?;
+    let username = accounts::sign_up(&state, username, password, &client).await?;
     Ok(no_store((StatusCode::CREATED, Json(json!({ "username": username.as_str() })))))
 }
 

@@ -32,7 +32,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 #[server(prefix = "/_fn", endpoint = "register")]
 pub async fn register(username: String, password: String) -> Result<(), AppError> {
     let state = ssr::state()?;
-    crate::accounts::register(&state, &username, &password, Role::User, &ssr::client()?).await?;
+    crate::accounts::sign_up(&state, &username, &password, &ssr::client()?).await?;
     leptos_axum::redirect("/login?registered=1");
     Ok(())
 }
@@ -118,7 +118,7 @@ pub enum ResetLinkView {
 pub async fn reset_link(token: String) -> Result<ResetLinkView, AppError> {
     use crate::accounts::ResetLink;
     let state = ssr::state()?;
-    Ok(match crate::accounts::reset_link(&state, &token).await? {
+    Ok(match crate::accounts::reset_link(&state, &token, &ssr::client()?).await? {
         ResetLink::Live { username } => ResetLinkView::Live { username },
         ResetLink::Dead(reason) => ResetLinkView::Dead { reason: reason.to_owned() },
     })

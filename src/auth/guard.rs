@@ -23,6 +23,7 @@ use crate::accounts::{self, RefreshError, Refreshed};
 use crate::db::sessions;
 use crate::domain::Role;
 use crate::error::AppError;
+use crate::proxy::Forwarded;
 use crate::state::AppState;
 
 /// The verified caller, as the database says they are right now.
@@ -111,11 +112,23 @@ impl Client {
         Self { user_agent: "gatehouse command line".into(), ip: "local".into() }
     }
 
+    /// The caller as `middleware::resolve_client` found them (behind a
+    /// trusted proxy, the address it forwarded), else the peer.
     pub fn from_request(headers: &HeaderMap, extensions: &Extensions) -> Self {
         let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
         let user_agent: String = user_agent.chars().take(Self::MAX_USER_AGENT).collect();
-        let ip = extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(String::new, |ci| ci.0.ip().to_string());
+        let ip = match (extensions.get::<Forwarded>(), extensions.get::<ConnectInfo<SocketAddr>>()) {
+            (Some(f), _) => f.client.to_canonical().to_string(),
+            (None, Some(ci)) => ci.0.ip().to_canonical().to_string(),
+            (None, None) => String::new(),
+        };
         Self { user_agent, ip }
+    }
+
+    /// What this client's guesses are counted under: the address, or its
+    /// /64 for IPv6.
+    pub fn address_bucket(&self) -> String {
+        self.ip.parse().map_or_else(|_| self.ip.clone(), crate::proxy::throttle_bucket)
     }
 }
 

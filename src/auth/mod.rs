@@ -11,6 +11,7 @@ pub mod origin;
 pub mod password;
 pub mod policy;
 pub mod refresh;
+pub mod throttle;
 pub mod token;
 
 pub mod cookies;

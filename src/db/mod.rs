@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod resets;
 pub mod sessions;
+pub mod throttles;
 pub mod users;
 
 use std::time::Duration;

@@ -69,10 +69,12 @@ pub enum AuditKind {
     Disable,
     Enable,
     SessionsEnded,
+    /// Too many guesses: an account or an address was locked for a while.
+    Throttled,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::SignIn,
         Self::SignOut,
         Self::Refresh,
@@ -86,6 +88,7 @@ impl AuditKind {
         Self::Disable,
         Self::Enable,
         Self::SessionsEnded,
+        Self::Throttled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +106,7 @@ impl AuditKind {
             Self::Disable => "disable",
             Self::Enable => "enable",
             Self::SessionsEnded => "sessions_ended",
+            Self::Throttled => "throttled",
         }
     }
 
@@ -126,6 +130,7 @@ impl AuditKind {
             Self::Disable => "Account disabled",
             Self::Enable => "Account enabled",
             Self::SessionsEnded => "Sessions ended",
+            Self::Throttled => "Throttle triggered",
         }
     }
 }

@@ -30,12 +30,17 @@ pub struct TestApp {
 pub struct Options {
     pub hash_params: HashParams,
     pub public_origin: Option<String>,
+    pub trusted_proxies: gatehouse::proxy::TrustedProxies,
 }
 
 impl Default for Options {
     fn default() -> Self {
         // Cheap hashing keeps the suite fast; one test covers the default.
-        Self { hash_params: HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, public_origin: None }
+        Self {
+            hash_params: HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 },
+            public_origin: None,
+            trusted_proxies: Default::default(),
+        }
     }
 }
 
@@ -50,6 +55,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.listen_addr = "127.0.0.1:0".parse().unwrap();
     settings.hash_params = options.hash_params;
     settings.public_origin = options.public_origin;
+    settings.trusted_proxies = options.trusted_proxies;
     if let Some(url) = postgres_database().await {
         settings.database_url = url;
     }

@@ -17,3 +17,4 @@ mod password;
 mod policy;
 mod reset;
 mod sessions;
+mod throttle;

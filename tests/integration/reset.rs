@@ -90,6 +90,10 @@ async fn forged_malformed_or_misused_secrets_get_a_clear_answer_and_act_as_nothi
     // A reset secret is no access token and no refresh token.
     assert_eq!(app.protected_with_bearer(&token).await.status(), 401);
     assert_eq!(app.refresh(&token).await.status(), 401);
+    // Ten tries from one address: the next waits out a short lock.
+    let (status, body) = reset(&app, &token, "a fresh new passphrase").await;
+    assert_eq!((status, body["msg"].as_str().unwrap()), (429, "Too many attempts. Wait 30 seconds and try again."));
+    app.clock.advance(30);
     // And it still works for its own purpose afterwards.
     assert_eq!(reset(&app, &token, "a fresh new passphrase").await.0, 204);
 }
