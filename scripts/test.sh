@@ -45,13 +45,24 @@ step "release build"
 cargo leptos build --release
 
 step "end-to-end tests (Playwright, Chromium)"
+# The servers' data and logs live here, so the log check below can read them.
+e2e="$(mktemp -d)"
+trap 'rm -rf "$e2e"; rm -f "$results"' EXIT
+export GATEHOUSE_E2E_LOG_DIR="$e2e/logs" GATEHOUSE_E2E_DATA_3100="$e2e/data-3100" GATEHOUSE_E2E_DATA_3101="$e2e/data-3101"
+mkdir -p "$GATEHOUSE_E2E_LOG_DIR"
 (cd end2end && npx playwright test) 2>&1 | tee -a "$results"
 
+step "no secret in the servers' logs of that run"
+(cd end2end && node check-logs.mjs "$GATEHOUSE_E2E_LOG_DIR" "$GATEHOUSE_E2E_DATA_3100" "$GATEHOUSE_E2E_DATA_3101") 2>&1 \
+  | tee -a "$results" || true
+
 # One line for the whole run: cargo's "test result" lines plus Playwright's
-# closing "N passed" / "N failed" lines.
+# closing "N passed" / "N failed" lines, and the log check.
 awk '
   /test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
   /^ +[0-9]+ passed/ { p += $1 }
   /^ +[0-9]+ failed/ { f += $1 }
-  END { printf "\ngatehouse: %d passed, %d failed\n", p, f }
+  /^logs: [0-9]+ lines/ { p += 1 }
+  /^logs: [0-9]+ problem/ { f += 1 }
+  END { printf "\ngatehouse: %d passed, %d failed\n", p, f; exit (f > 0) }
 ' "$results"

@@ -99,11 +99,37 @@ pub async fn resolve_client(State(state): State<AppState>, mut req: Request, nex
     next.run(req).await
 }
 
-/// Headers that cost nothing and close whole classes of attack.
+/// The policy for everything that is not one of our pages (JSON, files,
+/// plain-text errors): nothing in it may run, load or be framed.
+const NOTHING_RUNS_POLICY: &str =
+    "default-src 'none'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'none'";
+
+/// The Content-Security-Policy of a page whose inline scripts carry
+/// `nonce` (a fresh one per response). Scripts: our own files and the
+/// nonce's inline hydration script only; WebAssembly may be compiled
+/// (`wasm-unsafe-eval`, not `unsafe-eval`: JavaScript `eval` stays off).
+/// Styles, images and fetches: this origin. Forms post only here, the
+/// page cannot be framed, and `<base>` and plugins are off.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+/// Headers that cost nothing and close whole classes of attack. Pages set
+/// their own Content-Security-Policy with a nonce (see `app::shell`);
+/// every other response gets [`NOTHING_RUNS_POLICY`].
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let https = req.extensions().get::<Forwarded>().is_some_and(|f| f.https);
     let mut res = next.run(req).await;
+    let html = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     let h = res.headers_mut();
+    if html {
+        // Pages show who is signed in: no copy of one belongs in a cache.
+        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
     if https {
         // Two years, as the preload list asks; only ever sent over HTTPS,
         // where a browser believes it.
@@ -113,10 +139,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'",
-        ),
+        (header::CONTENT_SECURITY_POLICY, NOTHING_RUNS_POLICY),
     ] {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     }

@@ -136,9 +136,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), guard::protect_pages))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
         .layer(from_fn(middleware::server_fn_boundary))
-        .layer(from_fn(middleware::security_headers))
         .layer(from_fn(middleware::limit_body))
         .layer(from_fn(middleware::refuse_unknown_methods))
+        .layer(from_fn(middleware::security_headers))
         .layer(from_fn_with_state(state.clone(), middleware::resolve_client))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

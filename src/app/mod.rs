@@ -19,6 +19,8 @@ use pages::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -35,6 +37,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Sends this page's Content-Security-Policy, naming the nonce Leptos put
+/// on its inline scripts for this response.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    use axum::http::{HeaderValue, header};
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&crate::middleware::page_policy(&nonce)) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

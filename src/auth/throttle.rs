@@ -152,8 +152,11 @@ mod tests {
 
     #[test]
     fn huge_counts_do_not_overflow() {
-        let t = Tally { hits: u32::MAX - 1, window_start: T0, locked_until: 0 };
+        let t = Tally { hits: u32::MAX - 2, window_start: T0, locked_until: 0 };
         let limit = Limit { per_window: u32::MAX, ..LOGIN };
-        assert_eq!(limit.hit(limit.hit(t, T0), T0).locked(T0), Some(900));
+        let t = limit.hit(t, T0);
+        assert_eq!(t.locked(T0), Some(900));
+        let t = limit.hit(limit.hit(t, T0), T0);
+        assert_eq!((t.hits, t.locked(T0)), (u32::MAX, Some(WINDOW)));
     }
 }

@@ -238,17 +238,77 @@ async fn the_forms_have_labelled_fields_with_the_expected_names() {
     }
 }
 
+fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
+    res.headers().get(name).map_or("", |v| v.to_str().unwrap())
+}
+
+fn assert_base_headers(res: &reqwest::Response, what: &str) {
+    assert_eq!(header(res, "x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(header(res, "x-frame-options"), "DENY", "{what}");
+    assert_eq!(header(res, "referrer-policy"), "strict-origin-when-cross-origin", "{what}");
+    assert!(header(res, "permissions-policy").contains("camera=()"), "{what}");
+    assert!(!header(res, "x-request-id").is_empty(), "{what}");
+    assert!(!res.headers().contains_key("server"), "{what}: no version banner");
+    assert!(!res.headers().contains_key("strict-transport-security"), "{what}: plain HTTP gets no HSTS");
+}
+
+/// The nonce a page's CSP names, checked against the page's scripts.
+async fn page_nonce(res: reqwest::Response, what: &str) -> String {
+    assert_base_headers(&res, what);
+    assert_eq!(header(&res, "cache-control"), "no-store", "{what}");
+    let csp = header(&res, "content-security-policy").to_owned();
+    for part in
+        ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'", "'wasm-unsafe-eval'"]
+    {
+        assert!(csp.contains(part), "{what}: {part} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{what}: {csp}");
+    let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("a nonce").to_owned();
+    assert!(nonce.len() >= 22, "{what}: at least 128 bits");
+    let html = res.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0, "{what}");
+    assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{what}: every inline script is allowed");
+    nonce
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_page_carries_the_security_headers() {
+async fn every_kind_of_response_carries_the_security_headers() {
     let app = spawn_app().await;
+    let (root, _) = app.admin("root").await;
+    let user = app.signed_in("alice").await;
+
+    // Pages: public, not found, signed in, and refused for the wrong role.
+    let mut nonces = Vec::new();
     for path in ["/", "/login", "/register", "/no-such-page"] {
-        let res = app.page(path, None).await;
-        let h = res.headers();
-        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
-        assert_eq!(h["x-frame-options"], "DENY", "{path}");
-        assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin", "{path}");
-        assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), "{path}");
-        assert!(h.contains_key("x-request-id"), "{path}");
+        nonces.push(page_nonce(app.page(path, None).await, path).await);
+    }
+    for (path, token, status) in [("/dashboard", &user, 200), ("/sessions", &user, 200), ("/admin", &user, 403)] {
+        let res = app.page(path, Some(token)).await;
+        assert_eq!(res.status(), status, "{path}");
+        nonces.push(page_nonce(res, path).await);
+    }
+    let mut unique = nonces.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), nonces.len(), "a fresh nonce for every response");
+
+    // Everything else: JSON, server functions, redirects, files, refusals.
+    let responses = [
+        ("api", app.protected_with_bearer(&user).await),
+        ("api error", app.protected_with_bearer("nonsense").await),
+        ("admin api", app.call(reqwest::Method::GET, "/api/admin/users", &root, &serde_json::Value::Null).await),
+        ("server function", app.fn_call("/_fn/me", &[], None).await),
+        ("redirect", app.page("/dashboard", None).await),
+        ("file", app.client.get(app.url("/favicon.svg")).send().await.unwrap()),
+        ("method", app.client.request(reqwest::Method::TRACE, app.url("/")).send().await.unwrap()),
+    ];
+    for (what, res) in &responses {
+        assert_base_headers(res, what);
+        assert!(header(res, "content-security-policy").starts_with("default-src 'none'"), "{what}");
+    }
+    for (what, res) in &responses[..5] {
+        assert_eq!(header(res, "cache-control"), "no-store", "{what}");
     }
 }
 
