@@ -51,6 +51,9 @@ pub mod state;
 /// Logging.
 #[cfg(feature = "ssr")]
 pub mod telemetry;
+/// Terminating TLS: rustls from PEM files or a local self-signed pair.
+#[cfg(feature = "ssr")]
+pub mod tls;
 
 /// Browser entry point: attaches the app to the server-rendered page.
 #[cfg(feature = "hydrate")]

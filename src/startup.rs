@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
+use axum_server::tls_rustls::RustlsConfig;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -22,7 +23,7 @@ use crate::auth::hasher::Hasher;
 use crate::config::Settings;
 use crate::db::{self, Db, Engine};
 use crate::state::AppState;
-use crate::{api, keystore, middleware};
+use crate::{api, keystore, middleware, tls};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,13 +38,24 @@ pub enum StartupError {
     Hashing(#[from] crate::auth::password::HashError),
     #[error("could not listen on {0}")]
     Bind(SocketAddr, #[source] std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
+
+/// A request's head (request line and headers) may be at most this big;
+/// hyper answers a bigger one with 431 before anything here runs.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// And have at most this many header lines.
+pub const MAX_HEADERS: usize = 64;
 
 /// A built application with a bound listener, ready to serve.
 pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    tls: Option<RustlsConfig>,
+    /// With TLS: a plain-HTTP listener that redirects to this HTTPS origin.
+    redirect: Option<(TcpListener, String)>,
 }
 
 impl Application {
@@ -57,7 +69,16 @@ impl Application {
             TcpListener::bind(settings.listen_addr).await.map_err(|e| StartupError::Bind(settings.listen_addr, e))?;
         let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.listen_addr, e))?.port();
         let state = build_state(&settings, port, clock).await?;
-        Ok(Self { listener, router: router(state.clone()), state })
+        let tls = tls::config(&settings.tls, &settings.data_dir).await?;
+        let redirect = match settings.http_redirect_addr {
+            Some(addr) if tls.is_some() => {
+                let listener = TcpListener::bind(addr).await.map_err(|e| StartupError::Bind(addr, e))?;
+                let origin = settings.public_origin.clone().unwrap_or_else(|| format!("https://localhost:{port}"));
+                Some((listener, origin))
+            }
+            _ => None,
+        };
+        Ok(Self { listener, router: router(state.clone()), state, tls, redirect })
     }
 
     /// The shared state, for tests that inspect what was stored.
@@ -70,17 +91,49 @@ impl Application {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
+    /// The address of the plain-HTTP redirect listener, when there is one.
+    pub fn redirect_addr(&self) -> Option<SocketAddr> {
+        self.redirect.as_ref().and_then(|(l, _)| l.local_addr().ok())
+    }
+
+    /// Serves (over TLS when configured, with the HTTP redirect beside
+    /// it) until Ctrl-C or SIGTERM, then drains in-flight requests.
     ///
     /// # Errors
     /// When the server fails while running.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        tracing::info!(addr = %self.local_addr(), "gatehouse is listening");
+        let addr = self.local_addr();
         tokio::spawn(purge(self.state.clone()));
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let handle = axum_server::Handle::new();
+        tokio::spawn(stop_on_signal(handle.clone()));
+        if let Some((listener, origin)) = self.redirect {
+            let from = listener.local_addr()?;
+            let mut server = axum_server::from_tcp(listener.into_std()?)?.handle(handle.clone());
+            limit_headers(&mut server);
+            tracing::info!(addr = %from, to = %origin, "redirecting plain HTTP to HTTPS");
+            tokio::spawn(server.serve(tls::redirect_router(origin).into_make_service()));
+        }
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let listener = self.listener.into_std()?;
+        if let Some(config) = self.tls {
+            tracing::info!(%addr, "gatehouse is listening (HTTPS)");
+            let mut server = axum_server::from_tcp_rustls(listener, config)?.handle(handle);
+            limit_headers(&mut server);
+            server.serve(app).await
+        } else {
+            tracing::info!(%addr, "gatehouse is listening");
+            let mut server = axum_server::from_tcp(listener)?.handle(handle);
+            limit_headers(&mut server);
+            server.serve(app).await
+        }
     }
+}
+
+/// Bounds what one request's head may hold, on HTTP/1 and HTTP/2.
+fn limit_headers<A>(server: &mut axum_server::Server<SocketAddr, A>) {
+    let builder = server.http_builder();
+    builder.http1().max_buf_size(MAX_HEADER_BYTES).max_headers(MAX_HEADERS);
+    builder.http2().max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX));
 }
 
 /// Opens the database (migrating it), loads or creates the signing key and
@@ -98,7 +151,10 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
     let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
     let origins = match &settings.public_origin {
         Some(origin) => vec![origin.clone()],
-        None => crate::auth::origin::loopback_origins(port),
+        None => {
+            let scheme = if settings.tls == crate::config::Tls::Off { "http" } else { "https" };
+            crate::auth::origin::loopback_origins(scheme, port)
+        }
     };
     Ok(AppState {
         db,
@@ -177,6 +233,13 @@ async fn purge(state: AppState) {
             }
         }
     }
+}
+
+/// On Ctrl-C or SIGTERM: stop accepting, give requests in flight 30
+/// seconds to finish.
+async fn stop_on_signal(handle: axum_server::Handle<SocketAddr>) {
+    shutdown_signal().await;
+    handle.graceful_shutdown(Some(Duration::from_secs(30)));
 }
 
 async fn shutdown_signal() {

@@ -57,8 +57,8 @@ pub fn parse_origin(text: &str) -> Option<String> {
 }
 
 /// The origins a local run answers on: the loopback names at `port`.
-pub fn loopback_origins(port: u16) -> Vec<String> {
-    ["127.0.0.1", "localhost", "[::1]"].iter().map(|h| format!("http://{h}:{port}")).collect()
+pub fn loopback_origins(scheme: &str, port: u16) -> Vec<String> {
+    ["127.0.0.1", "localhost", "[::1]"].iter().map(|h| format!("{scheme}://{h}:{port}")).collect()
 }
 
 #[cfg(test)]

@@ -158,7 +158,7 @@ async fn protected_without_credentials_is_401_with_a_bearer_challenge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_oversized_tokens_are_refused() {
     let app = spawn_app().await;
-    for junk in ["x", "a.b.c", "...", "eyJhbGciOiJIUzI1NiJ9.e30.", &"a".repeat(70_000)] {
+    for junk in ["x", "a.b.c", "...", "eyJhbGciOiJIUzI1NiJ9.e30.", &"a".repeat(20_000)] {
         let res = app.protected_with_bearer(junk).await;
         assert_eq!(res.status(), 401, "{}", &junk[..junk.len().min(20)]);
         assert!(res.headers().contains_key("www-authenticate"));

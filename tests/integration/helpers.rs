@@ -20,15 +20,19 @@ pub const START: i64 = 1_900_000_000;
 
 pub struct TestApp {
     pub base: String,
+    pub redirect_addr: Option<std::net::SocketAddr>,
     pub client: Client,
     pub clock: Arc<ManualClock>,
     pub state: AppState,
-    _data_dir: tempfile::TempDir,
+    pub data_dir: tempfile::TempDir,
 }
 
 /// Options that differ between tests.
 pub struct Options {
     pub hash_params: HashParams,
+    pub tls: gatehouse::config::Tls,
+    /// With TLS: also listen for plain HTTP (on a free port) to redirect.
+    pub http_redirect: bool,
     pub public_origin: Option<String>,
     pub trusted_proxies: gatehouse::proxy::TrustedProxies,
 }
@@ -40,6 +44,8 @@ impl Default for Options {
             hash_params: HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 },
             public_origin: None,
             trusted_proxies: Default::default(),
+            tls: gatehouse::config::Tls::Off,
+            http_redirect: false,
         }
     }
 }
@@ -56,24 +62,33 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.hash_params = options.hash_params;
     settings.public_origin = options.public_origin;
     settings.trusted_proxies = options.trusted_proxies;
+    let https = options.tls != gatehouse::config::Tls::Off;
+    settings.tls = options.tls;
+    settings.http_redirect_addr = options.http_redirect.then(|| "127.0.0.1:0".parse().unwrap());
+    // The test client speaks TLS with the same cryptography as the server.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     if let Some(url) = postgres_database().await {
         settings.database_url = url;
     }
     let clock = Arc::new(ManualClock::new(START));
     let app = Application::build(settings, clock.clone() as Arc<dyn Clock>).await.expect("app builds");
     let addr = app.local_addr();
+    let redirect_addr = app.redirect_addr();
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
-        base: format!("http://{addr}"),
+        base: format!("{}://{addr}", if https { "https" } else { "http" }),
+        redirect_addr,
         client: Client::builder()
             .redirect(redirect::Policy::none())
+            // The self-signed certificate of a local TLS run.
+            .danger_accept_invalid_certs(https)
             .timeout(std::time::Duration::from_secs(15))
             .build()
             .unwrap(),
         clock,
         state,
-        _data_dir: data_dir,
+        data_dir,
     }
 }
 

@@ -18,3 +18,4 @@ mod policy;
 mod reset;
 mod sessions;
 mod throttle;
+mod tls;
