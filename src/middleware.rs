@@ -153,16 +153,15 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 ///   plain form posts to their `Referer`, which a cross-site form controls);
 /// - an error gets the status its [`AppError`] names instead of a blanket 500;
 /// - nothing is cached.
-pub async fn server_fn_boundary(req: Request, next: Next) -> Response {
+pub async fn server_fn_boundary(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with(SERVER_FN_PREFIX) {
         return next.run(req).await;
     }
-    let host = req.headers().get(header::HOST).cloned();
     let mut res = next.run(req).await;
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 
     if let Some(location) = res.headers().get(header::LOCATION) {
-        let safe = same_site_location(location, host.as_ref());
+        let safe = same_site_location(location, &state.origins);
         res.headers_mut().insert(header::LOCATION, safe);
     }
 
@@ -184,8 +183,10 @@ fn is_json(headers: &HeaderMap) -> bool {
     headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json"))
 }
 
-/// `location` if it stays on `host`, as a path; otherwise `/`.
-fn same_site_location(location: &HeaderValue, host: Option<&HeaderValue>) -> HeaderValue {
+/// `location` as a path if it stays on our site (a path, or a URL at one
+/// of our origins, the same ones the cross-site check accepts); otherwise
+/// `/`. The request's `Host` is not consulted: a proxy may rewrite it.
+fn same_site_location(location: &HeaderValue, ours: &[String]) -> HeaderValue {
     let fallback = HeaderValue::from_static("/");
     let Ok(text) = location.to_str() else {
         return fallback;
@@ -200,29 +201,28 @@ fn same_site_location(location: &HeaderValue, host: Option<&HeaderValue>) -> Hea
     if !path_and_query.starts_with('/') || path_and_query.starts_with("//") {
         return fallback;
     }
-    match uri.authority() {
-        None if uri.scheme().is_none() => HeaderValue::from_str(path_and_query).unwrap_or(fallback),
-        Some(authority) if host.is_some_and(|h| h.as_bytes().eq_ignore_ascii_case(authority.as_str().as_bytes())) => {
-            HeaderValue::from_str(path_and_query).unwrap_or(fallback)
-        }
-        _ => fallback,
-    }
+    let on_our_site = match origin::origin_of(&uri) {
+        None => uri.scheme().is_none() && uri.authority().is_none(),
+        Some(o) => ours.contains(&o),
+    };
+    if on_our_site { HeaderValue::from_str(path_and_query).unwrap_or(fallback) } else { fallback }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn check(location: &'static str, host: &'static str) -> String {
-        let host = HeaderValue::from_static(host);
-        same_site_location(&HeaderValue::from_static(location), Some(&host)).to_str().unwrap().to_owned()
+    fn check(location: &'static str, origin: &str) -> String {
+        same_site_location(&HeaderValue::from_static(location), &[origin.to_owned()]).to_str().unwrap().to_owned()
     }
 
     #[test]
     fn same_site_redirects_are_kept_as_paths() {
-        assert_eq!(check("/dashboard", "app.example"), "/dashboard");
-        assert_eq!(check("http://app.example/login?next=%2Fx&__err=abc", "app.example"), "/login?next=%2Fx&__err=abc");
-        assert_eq!(check("http://127.0.0.1:3000/login", "127.0.0.1:3000"), "/login");
+        assert_eq!(check("/dashboard", "https://app.example"), "/dashboard");
+        let back = "https://app.example/login?next=%2Fx&__err=abc";
+        assert_eq!(check(back, "https://app.example"), "/login?next=%2Fx&__err=abc");
+        assert_eq!(check("https://APP.example/login", "https://app.example"), "/login");
+        assert_eq!(check("http://127.0.0.1:3000/login", "http://127.0.0.1:3000"), "/login");
     }
 
     #[test]
@@ -233,9 +233,10 @@ mod tests {
             "//evil.example/",
             "/\\evil.example",
             "javascript:alert(1)",
-            "http://app.example:8443/other-port",
+            "https://app.example:8443/other-port",
+            "http://app.example/other-scheme",
         ] {
-            assert_eq!(check(evil, "app.example"), "/", "{evil}");
+            assert_eq!(check(evil, "https://app.example"), "/", "{evil}");
         }
     }
 }

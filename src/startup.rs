@@ -191,7 +191,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(from_fn_with_state(state.clone(), guard::protect_pages))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
-        .layer(from_fn(middleware::server_fn_boundary))
+        .layer(from_fn_with_state(state.clone(), middleware::server_fn_boundary))
         .layer(from_fn(middleware::limit_body))
         .layer(from_fn(middleware::refuse_unknown_methods))
         .layer(from_fn(middleware::security_headers))

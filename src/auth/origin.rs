@@ -36,13 +36,18 @@ pub fn check(headers: &HeaderMap, allowed: &[String]) -> Result<(), OriginError>
         return if allowed.iter().any(|a| a == origin) { Ok(()) } else { Err(OriginError::ForeignOrigin) };
     }
     if let Some(referer) = text(header::REFERER) {
-        let origin = referer.parse::<Uri>().ok().and_then(|u| Some(format!("{}://{}", u.scheme()?, u.authority()?)));
+        let origin = referer.parse::<Uri>().ok().as_ref().and_then(origin_of);
         return match origin {
             Some(o) if allowed.contains(&o) => Ok(()),
             _ => Err(OriginError::ForeignReferer),
         };
     }
     Err(OriginError::Unknown)
+}
+
+/// The origin (`scheme://host[:port]`, lower case) of an absolute URI.
+pub fn origin_of(uri: &Uri) -> Option<String> {
+    Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?.as_str().to_ascii_lowercase()))
 }
 
 /// Parses a configured public origin: `http(s)://host[:port]`, nothing

@@ -119,3 +119,22 @@ async fn a_configured_public_origin_is_the_only_one_accepted() {
     let res = raw_post(&app, "/_fn/login", &[("origin", "https://auth.example.com".into())], &form).await;
     assert_eq!(res.status(), 302);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_proxy_a_plain_form_post_returns_to_the_page_it_came_from() {
+    // The proxy forwards to an internal address (the Host the app sees);
+    // the browser's Referer names the public origin. The way back is ours.
+    let app =
+        spawn_app_with(Options { public_origin: Some("https://auth.example.com".into()), ..Options::default() }).await;
+    app.register("alice", PASSWORD).await;
+    let form = [("username", "alice"), ("password", "not the password"), ("next", "/sessions")];
+    let public = "https://auth.example.com";
+    let headers = [("origin", public.to_owned()), ("referer", format!("{public}/login?next=%2Fsessions"))];
+    let res = raw_post(&app, "/_fn/login", &headers, &form).await;
+    assert_eq!(res.status(), 302);
+    let back = location(&res);
+    assert!(back.starts_with("/login?next=%2Fsessions"), "{back}");
+    // A Referer at another origin still goes nowhere but home.
+    let headers = [("origin", public.to_owned()), ("referer", "https://auth.example.com.evil.example/x".to_owned())];
+    assert_eq!(location(&raw_post(&app, "/_fn/login", &headers, &form).await), "/");
+}
