@@ -8,7 +8,7 @@
 use axum::http::HeaderValue;
 
 use crate::attempts::{self, PerAddress};
-use crate::auth::clock::UnixTime;
+use crate::audit::{event, note};
 use crate::auth::cookies;
 use crate::auth::guard::{Client, CurrentUser};
 use crate::auth::hasher::HasherError;
@@ -16,36 +16,11 @@ use crate::auth::opaque::ResetToken;
 pub use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::{self, RefreshToken, Verdict};
 use crate::auth::token::{self, Grant, Issued};
-use crate::db::audit::{self, Event};
+use crate::db::audit::Event;
 use crate::db::{resets, sessions, users};
 use crate::domain::{AuditKind, Password, Role, SessionSummary, Username};
-use crate::error::AppError;
+use crate::error::{AppError, db_error};
 use crate::state::AppState;
-
-/// An audit event of `kind` by `client` now, successful, about no one yet:
-/// callers fill in the rest with struct update syntax.
-pub(crate) fn event<'a>(kind: AuditKind, client: &'a Client, at: UnixTime) -> Event<'a> {
-    Event {
-        kind,
-        success: true,
-        actor_id: None,
-        subject_id: None,
-        username: None,
-        ip: &client.ip,
-        user_agent: &client.user_agent,
-        detail: "",
-        at,
-    }
-}
-
-/// Records an event that accompanies no stored change of its own (a
-/// sign-in, a refresh). A failure is logged, not passed on: the person's
-/// request is not refused because the record could not be written.
-pub(crate) async fn note(state: &AppState, event: &Event<'_>) {
-    if let Err(e) = audit::record(state.db.pool(), event).await {
-        tracing::error!(error = %crate::telemetry::chain(&e), kind = event.kind.as_str(), "could not record an audit event");
-    }
-}
 
 /// A new access token and refresh token for one session.
 #[derive(Debug)]
@@ -105,11 +80,6 @@ fn hasher_error(e: HasherError) -> AppError {
         HasherError::Busy => AppError::Busy,
         other => AppError::internal(&other),
     }
-}
-
-#[track_caller]
-pub(crate) fn db_error(e: sqlx::Error) -> AppError {
-    AppError::internal(&e)
 }
 
 fn new_id() -> String {

@@ -6,14 +6,14 @@
 //! commit, and none may leave the deployment without an enabled
 //! administrator.
 
-use crate::accounts::{db_error, event};
+use crate::audit::{event, note};
 use crate::auth::clock::UnixTime;
 use crate::auth::guard::{Client, CurrentUser};
 use crate::auth::opaque::ResetToken;
 use crate::db::audit::{self, Event};
 use crate::db::{self as store, resets, sessions, users};
 use crate::domain::{AuditEntry, AuditKind, Page, Role, UserSummary, Username};
-use crate::error::AppError;
+use crate::error::{AppError, db_error};
 use crate::state::AppState;
 
 /// Who is acting.
@@ -197,7 +197,7 @@ pub async fn end_sessions(
     let n =
         sessions::revoke_all(&state.db, target_id, None, "ended by an administrator", now).await.map_err(db_error)?;
     let detail = format!("{n} ended by an administrator");
-    crate::accounts::note(state, &admin_event(AuditKind::SessionsEnded, &actor, client, target_id, &detail, now)).await;
+    note(state, &admin_event(AuditKind::SessionsEnded, &actor, client, target_id, &detail, now)).await;
     tracing::info!(user_id = %target_id, ended = n, "sessions ended by an administrator");
     Ok(n)
 }

@@ -8,13 +8,13 @@
 //! sign in, and an account name that does not exist is locked exactly like
 //! one that does: the answer never tells the two apart.
 
-use crate::accounts::{db_error, event, note};
+use crate::audit::{event, note};
 use crate::auth::guard::Client;
 use crate::auth::throttle::{Limit, Locked, Tally};
 use crate::db::audit::Event;
 use crate::db::throttles;
 use crate::domain::{AuditKind, Username};
-use crate::error::AppError;
+use crate::error::{AppError, db_error};
 use crate::state::AppState;
 
 /// A password check in progress: counted against the account name up

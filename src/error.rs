@@ -84,6 +84,14 @@ impl AppError {
     }
 }
 
+/// A database failure, logged where it happened; the client hears only
+/// that something failed.
+#[cfg(feature = "ssr")]
+#[track_caller]
+pub(crate) fn db_error(e: sqlx::Error) -> AppError {
+    AppError::internal(&e)
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

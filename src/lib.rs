@@ -24,6 +24,9 @@ pub mod api;
 /// Throttled actions: sign-in guesses, registrations, reset links.
 #[cfg(feature = "ssr")]
 pub mod attempts;
+/// Audit events made by clients' actions.
+#[cfg(feature = "ssr")]
+pub mod audit;
 /// The command line: serve, or manage accounts.
 #[cfg(feature = "ssr")]
 pub mod cli;

@@ -1,0 +1,34 @@
+//! Writing down what happened: the audit event a client's action makes,
+//! and recording it when it accompanies no stored change of its own.
+//! Used by `accounts`, `admin` and `attempts` alike.
+
+use crate::auth::clock::UnixTime;
+use crate::auth::guard::Client;
+use crate::db::audit::{self, Event};
+use crate::domain::AuditKind;
+use crate::state::AppState;
+
+/// An audit event of `kind` by `client` now, successful, about no one yet:
+/// callers fill in the rest with struct update syntax.
+pub(crate) fn event<'a>(kind: AuditKind, client: &'a Client, at: UnixTime) -> Event<'a> {
+    Event {
+        kind,
+        success: true,
+        actor_id: None,
+        subject_id: None,
+        username: None,
+        ip: &client.ip,
+        user_agent: &client.user_agent,
+        detail: "",
+        at,
+    }
+}
+
+/// Records an event that accompanies no stored change of its own (a
+/// sign-in, a refresh). A failure is logged, not passed on: the person's
+/// request is not refused because the record could not be written.
+pub(crate) async fn note(state: &AppState, event: &Event<'_>) {
+    if let Err(e) = audit::record(state.db.pool(), event).await {
+        tracing::error!(error = %crate::telemetry::chain(&e), kind = event.kind.as_str(), "could not record an audit event");
+    }
+}
