@@ -53,7 +53,10 @@ async fn run(engine: &str, database_url: Option<String>) {
     let start = Instant::now();
     for _ in 0..ROUNDS {
         let now = state.clock.now();
-        black_box(token::verify(&state.keys, &state.tokens, black_box(&token), TokenType::Access, now).expect("valid"));
+        black_box(
+            token::verify(&state.keys.ring(now), &state.tokens, black_box(&token), TokenType::Access, now)
+                .expect("valid"),
+        );
     }
     let verify = per_op(start.elapsed(), ROUNDS);
     let start = Instant::now();

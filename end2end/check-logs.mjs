@@ -1,6 +1,6 @@
 // Reads every server log of an end-to-end run and fails when one holds a
 // secret: a password the suite typed, a JWT, a refresh or reset secret, a
-// session cookie, a password hash, or a server's signing key. Also fails
+// session cookie, a password hash, or a server's master key. Also fails
 // on an empty or unstructured log, so it can never pass by seeing nothing.
 //
 //   node check-logs.mjs <log dir> <data dir>...
@@ -14,7 +14,7 @@ const passwords = new Set(["correct horse battery"]);
 for (const m of specs.matchAll(/(?:[Pp]assword[^\n]*?\.fill|signIn\([^\n]*?,)\(?\s*"([^"]{6,})"/g)) passwords.add(m[1]);
 
 const keys = dataDirs
-  .map((d) => join(d, "signing-key.hs256"))
+  .map((d) => join(d, "master.key"))
   .filter(existsSync)
   .map((f) => readFileSync(f, "utf8").trim());
 
@@ -40,11 +40,11 @@ for (const file of readdirSync(logDir)) {
     }
     for (const [what, re] of patterns) if (re.test(line)) problems.push(`${at}: ${what}`);
     for (const p of passwords) if (line.includes(p)) problems.push(`${at}: a password the suite typed`);
-    for (const k of keys) if (k && line.includes(k)) problems.push(`${at}: a signing key`);
+    for (const k of keys) if (k && line.includes(k)) problems.push(`${at}: a master key`);
   }
 }
 if (lines < 100) problems.push(`only ${lines} log lines in ${logDir}: the servers did not log the run`);
-if (keys.length === 0) problems.push("no signing key found to look for");
+if (keys.length === 0) problems.push("no master key found to look for");
 if (problems.length) {
   console.error(`logs: ${problems.length} problem(s)\n` + problems.slice(0, 20).join("\n"));
   process.exit(1);

@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::admin::{self, Actor};
 use crate::auth::clock::SystemClock;
 use crate::auth::guard::Client;
+use crate::auth::keys::KeyAlgorithm;
+use crate::auth::rotation::Stage;
 use crate::config::Settings;
 use crate::domain::Role;
 use crate::error::AppError;
@@ -33,6 +35,30 @@ pub enum Command {
     /// Manage accounts, with the same settings (GATEHOUSE_*) as the server.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the signing keys (stored keys only, not GATEHOUSE_JWT_SECRET).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the keys, and which signs, which only verifies, which is next.
+    List,
+    /// Make a new key: published at once, signing after a delay; the key it
+    /// replaces keeps verifying for one access-token lifetime after that.
+    Rotate {
+        /// HS256 or EdDSA (default: GATEHOUSE_JWT_ALGORITHM).
+        #[arg(long, value_parser = parse_algorithm)]
+        algorithm: Option<KeyAlgorithm>,
+        /// Seconds until it signs: long enough for services caching the
+        /// key set (5 minutes) and for every instance (30 s) to see it.
+        #[arg(long = "in", value_name = "SECONDS", default_value_t = 600)]
+        delay: u32,
+    },
+}
+
+fn parse_algorithm(text: &str) -> Result<KeyAlgorithm, String> {
+    KeyAlgorithm::parse(text).ok_or_else(|| format!("'{text}' is not HS256 or EdDSA"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +164,60 @@ async fn execute(state: &AppState, command: UserCommand) -> Result<String, AppEr
             ))
         }
     }
+}
+
+/// Runs a key command. Exit codes as for account commands.
+pub async fn run_keys_command(settings: Settings, command: KeysCommand) -> ExitCode {
+    let state = match crate::startup::build_state(&settings, settings.listen_addr.port(), Arc::new(SystemClock)).await {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("gatehouse: could not open the keys: {}", crate::telemetry::chain(&e));
+            return ExitCode::from(1);
+        }
+    };
+    let now = state.clock.now();
+    match command {
+        KeysCommand::List => {
+            let schedule = state.keys.schedule();
+            for (i, k) in schedule.keys().iter().enumerate() {
+                let stage = match schedule.stage(i, now) {
+                    Stage::Upcoming { signs_from } => format!("published, signs from {}", when(signs_from)),
+                    Stage::Signing => "signs new tokens".to_owned(),
+                    Stage::Verifying { until } => format!("verifies until {}", when(until)),
+                    Stage::Retired => "retired".to_owned(),
+                };
+                println!("{}  {:5}  {stage}", k.key.kid(), k.key.key_algorithm().as_str());
+            }
+            ExitCode::SUCCESS
+        }
+        KeysCommand::Rotate { algorithm, delay } => {
+            let algorithm = algorithm.unwrap_or(settings.jwt_algorithm);
+            match state.keys.rotate(&state.db, algorithm, now + i64::from(delay), now).await {
+                Ok(r) => {
+                    println!(
+                        "New {} key {} is published now and signs from {}; tokens signed before stay valid for their lifetime.",
+                        r.algorithm,
+                        r.kid,
+                        when(r.signs_from)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("gatehouse: {}", crate::telemetry::chain(&e));
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+/// A moment as UTC RFC 3339.
+fn when(at: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| at.to_string())
 }
 
 /// The new account's password: typed twice without echo at a terminal, or

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use leptos::config::LeptosOptions;
 use secrecy::SecretString;
 
+use crate::auth::keys::KeyAlgorithm;
 use crate::auth::password::HashParams;
 use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::RefreshPolicy;
@@ -54,8 +55,15 @@ pub struct Settings {
     /// Holds the SQLite file and, in local mode, the generated key.
     pub data_dir: PathBuf,
     pub database_url: String,
-    /// Base64 HS256 secret; generated into `data_dir` when absent locally.
+    /// A fixed HS256 secret (base64). When set, it is the only key, and
+    /// the stored, rotatable keys are not used.
     pub jwt_secret: Option<SecretString>,
+    /// Seals the stored signing keys; generated into `data_dir` when absent
+    /// locally.
+    pub master_key: Option<SecretString>,
+    /// The algorithm of keys made here (the first one, and rotations that
+    /// name none).
+    pub jwt_algorithm: KeyAlgorithm,
     pub tokens: TokenPolicy,
     pub refresh: RefreshPolicy,
     /// Argon2id costs for new hashes; older hashes are upgraded at sign-in.
@@ -100,6 +108,8 @@ impl Settings {
             database_url: sqlite_url(&data_dir),
             data_dir,
             jwt_secret: None,
+            master_key: None,
+            jwt_algorithm: KeyAlgorithm::Hs256,
             tokens: TokenPolicy {
                 issuer: "gatehouse".into(),
                 audience: "gatehouse".into(),
@@ -170,6 +180,11 @@ impl Settings {
             s.database_url = url.to_owned();
         }
         s.jwt_secret = get("GATEHOUSE_JWT_SECRET").map(|v| SecretString::from(v.to_owned()));
+        s.master_key = get("GATEHOUSE_MASTER_KEY").map(|v| SecretString::from(v.to_owned()));
+        if let Some(alg) = get("GATEHOUSE_JWT_ALGORITHM") {
+            s.jwt_algorithm = KeyAlgorithm::parse(alg)
+                .ok_or_else(|| problem("GATEHOUSE_JWT_ALGORITHM", format!("'{alg}' is not HS256 or EdDSA")))?;
+        }
         if let Some(iss) = get("GATEHOUSE_JWT_ISSUER") {
             s.tokens.issuer = iss.to_owned();
         }
@@ -294,10 +309,11 @@ impl Settings {
                 "is required in production: the https:// origin people use, so cross-site requests can be refused",
             ));
         }
-        if s.mode == Mode::Production && s.jwt_secret.is_none() {
+        if s.mode == Mode::Production && s.jwt_secret.is_none() && s.master_key.is_none() {
             return Err(problem(
-                "GATEHOUSE_JWT_SECRET",
-                "is required in production: set it to at least 32 random bytes, base64-encoded (openssl rand -base64 32)",
+                "GATEHOUSE_MASTER_KEY",
+                "is required in production (or a fixed GATEHOUSE_JWT_SECRET): at least 32 random bytes, base64-encoded \
+                 (openssl rand -base64 32)",
             ));
         }
         Ok(s)
@@ -362,7 +378,10 @@ mod tests {
     fn production_without_a_secret_refuses_to_start() {
         let env = [("GATEHOUSE_ENV", "production"), ("GATEHOUSE_PUBLIC_ORIGIN", "https://auth.example.com")];
         let err = Settings::from_vars(vars(&env), site()).unwrap_err();
-        assert!(err.to_string().starts_with("GATEHOUSE_JWT_SECRET"), "{err}");
+        assert!(err.to_string().starts_with("GATEHOUSE_MASTER_KEY"), "{err}");
+        let with_master =
+            [&env[..], &[("GATEHOUSE_MASTER_KEY", "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=")]].concat();
+        assert!(Settings::from_vars(vars(&with_master), site()).is_ok());
     }
 
     #[test]
@@ -385,6 +404,7 @@ mod tests {
             ("GATEHOUSE_REAUTH_WINDOW_SECS", "0"),
             ("GATEHOUSE_RESET_TTL_SECS", "-5"),
             ("GATEHOUSE_AUDIT_RETENTION_DAYS", "0"),
+            ("GATEHOUSE_JWT_ALGORITHM", "RS256"),
             ("GATEHOUSE_LOGIN_FREE_ATTEMPTS", "0"),
             ("GATEHOUSE_LOGIN_MAX_LOCK_SECS", "soon"),
             ("GATEHOUSE_REGISTRATIONS_PER_ADDRESS", "0"),

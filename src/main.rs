@@ -27,6 +27,10 @@ async fn main() -> ExitCode {
             gatehouse::telemetry::init(LogFormat::Pretty, "warn");
             gatehouse::cli::run_user_command(settings, command).await
         }
+        Some(Command::Keys(command)) => {
+            gatehouse::telemetry::init(LogFormat::Pretty, "warn");
+            gatehouse::cli::run_keys_command(settings, command).await
+        }
     }
 }
 

@@ -104,6 +104,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let addr = self.local_addr();
         tokio::spawn(purge(self.state.clone()));
+        tokio::spawn(keystore::keep_reloading(Arc::clone(&self.state.keys), self.state.db.clone()));
         let handle = axum_server::Handle::new();
         tokio::spawn(stop_on_signal(handle.clone()));
         if let Some((listener, origin)) = self.redirect {
@@ -147,7 +148,7 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
         prepare_data_dir(&settings.data_dir)?;
     }
     let db = Db::connect(&settings.database_url, 10).await?;
-    let keys = keystore::load(settings)?;
+    let keys = keystore::load(settings, &db, clock.now()).await?;
     let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
     let origins = match &settings.public_origin {
         Some(origin) => vec![origin.clone()],
@@ -179,6 +180,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api", api::router())
+        .route("/.well-known/jwks.json", axum::routing::get(api::jwks))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -8,18 +8,18 @@ use leptos::config::LeptosOptions;
 
 use crate::auth::clock::Clock;
 use crate::auth::hasher::Hasher;
-use crate::auth::keys::KeyRing;
 use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::RefreshPolicy;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
 use crate::db::Db;
+use crate::keystore::Keys;
 use crate::proxy::TrustedProxies;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
-    pub keys: Arc<KeyRing>,
+    pub keys: Arc<Keys>,
     pub tokens: Arc<TokenPolicy>,
     pub refresh: RefreshPolicy,
     pub accounts: AccountPolicy,

@@ -42,6 +42,24 @@ pub fn router() -> Router<AppState> {
         .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({ "msg": "No such API endpoint" }))) })
 }
 
+/// How long services may cache the key set. A rotation publishes the new
+/// key well before it signs (`gatehouse keys rotate --in`, 10 minutes by
+/// default), so a cached set always knows the signing key.
+pub const JWKS_MAX_AGE: u64 = 300;
+
+/// `GET /.well-known/jwks.json` → the public keys (RFC 7517), so other
+/// services verify Gatehouse tokens without any shared secret. Symmetric
+/// keys are never listed.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let cache = format!("public, max-age={JWKS_MAX_AGE}");
+    let mut res = Json(state.keys.jwks(state.clock.now())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        res.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    res
+}
+
 /// `{"access_token", "token_type", "expires_in"}`.
 fn access_token(access: &Issued) -> Value {
     json!({ "access_token": access.token, "token_type": "Bearer", "expires_in": access.lifetime() })

@@ -159,8 +159,9 @@ fn credential(headers: &HeaderMap) -> Result<String, AuthError> {
 /// The [`AuthError`] that stops it.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, AuthError> {
     let token = credential(headers)?;
-    let claims = token::verify(&state.keys, &state.tokens, &token, TokenType::Access, state.clock.now())
-        .map_err(AuthError::Token)?;
+    let claims =
+        token::verify(&state.keys.ring(state.clock.now()), &state.tokens, &token, TokenType::Access, state.clock.now())
+            .map_err(AuthError::Token)?;
     let principal = sessions::principal(&state.db, &claims.sub, &claims.sid)
         .await
         .map_err(|e| {

@@ -11,6 +11,8 @@ pub mod origin;
 pub mod password;
 pub mod policy;
 pub mod refresh;
+pub mod rotation;
+pub mod sealed;
 pub mod throttle;
 pub mod token;
 

@@ -52,7 +52,7 @@ async fn the_token_carries_the_documented_claims() {
     assert_eq!(claims["exp"], START + 900);
     let header: Value = serde_json::from_slice(&B64.decode(t.split('.').next().unwrap()).unwrap()).unwrap();
     assert_eq!(header["alg"], "HS256");
-    assert_eq!(header["kid"], app.state.keys.active().kid());
+    assert_eq!(header["kid"], app.state.keys.ring(app.clock_now()).active().kid());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +182,9 @@ async fn an_alg_none_token_is_refused() {
     let t = app.signed_in("alice").await;
     let payload = t.split('.').nth(1).unwrap();
     for alg in ["none", "None", "NONE"] {
-        let header = B64.encode(json!({ "alg": alg, "typ": "JWT", "kid": app.state.keys.active().kid() }).to_string());
+        let header = B64.encode(
+            json!({ "alg": alg, "typ": "JWT", "kid": app.state.keys.ring(app.clock_now()).active().kid() }).to_string(),
+        );
         let res = app.protected_with_bearer(&format!("{header}.{payload}.")).await;
         assert_unauthorized(res, "Token is malformed").await;
     }
@@ -203,7 +205,7 @@ async fn a_token_signed_by_another_deployment_is_refused() {
     // Same key, other audience.
     let policy = TokenPolicy { audience: "billing".into(), ..(*app.state.tokens).clone() };
     let grant = Grant { user_id: &user_id, role: Role::User, session_id: "s", auth_time: START };
-    let t = token::issue_access(&app.state.keys, &policy, grant, "j2".into(), START).unwrap();
+    let t = token::issue_access(&app.state.keys.ring(START), &policy, grant, "j2".into(), START).unwrap();
     assert_unauthorized(app.protected_with_bearer(&t.token).await, "Token is invalid").await;
 }
 

@@ -24,6 +24,7 @@ pub struct TestApp {
     pub client: Client,
     pub clock: Arc<ManualClock>,
     pub state: AppState,
+    pub settings: Settings,
     pub data_dir: tempfile::TempDir,
 }
 
@@ -33,6 +34,7 @@ pub struct Options {
     pub tls: gatehouse::config::Tls,
     /// With TLS: also listen for plain HTTP (on a free port) to redirect.
     pub http_redirect: bool,
+    pub jwt_algorithm: gatehouse::auth::keys::KeyAlgorithm,
     pub public_origin: Option<String>,
     pub trusted_proxies: gatehouse::proxy::TrustedProxies,
 }
@@ -46,6 +48,7 @@ impl Default for Options {
             trusted_proxies: Default::default(),
             tls: gatehouse::config::Tls::Off,
             http_redirect: false,
+            jwt_algorithm: gatehouse::auth::keys::KeyAlgorithm::Hs256,
         }
     }
 }
@@ -56,12 +59,14 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let site = LeptosOptions::builder().output_name("gatehouse").site_root("target/site").build();
+    // Static files from `public/`: a clean checkout has no built site yet.
+    let site = LeptosOptions::builder().output_name("gatehouse").site_root("public").build();
     let mut settings = Settings::local(data_dir.path().to_owned(), site);
     settings.listen_addr = "127.0.0.1:0".parse().unwrap();
     settings.hash_params = options.hash_params;
     settings.public_origin = options.public_origin;
     settings.trusted_proxies = options.trusted_proxies;
+    settings.jwt_algorithm = options.jwt_algorithm;
     let https = options.tls != gatehouse::config::Tls::Off;
     settings.tls = options.tls;
     settings.http_redirect_addr = options.http_redirect.then(|| "127.0.0.1:0".parse().unwrap());
@@ -71,7 +76,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         settings.database_url = url;
     }
     let clock = Arc::new(ManualClock::new(START));
-    let app = Application::build(settings, clock.clone() as Arc<dyn Clock>).await.expect("app builds");
+    let app = Application::build(settings.clone(), clock.clone() as Arc<dyn Clock>).await.expect("app builds");
     let addr = app.local_addr();
     let redirect_addr = app.redirect_addr();
     let state = app.state().clone();
@@ -88,6 +93,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .unwrap(),
         clock,
         state,
+        settings,
         data_dir,
     }
 }
@@ -236,6 +242,11 @@ impl TestApp {
             req = req.json(body);
         }
         req.send().await.unwrap()
+    }
+
+    pub async fn count_text(&self, sql: &'static str) -> String {
+        use sqlx::Row;
+        sqlx::query(sql).fetch_one(self.state.db.pool()).await.unwrap().get::<String, _>(0)
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {

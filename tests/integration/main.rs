@@ -12,6 +12,7 @@ mod api;
 mod cli;
 mod csrf;
 mod helpers;
+mod keys;
 mod pages;
 mod password;
 mod policy;
