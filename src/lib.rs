@@ -36,6 +36,9 @@ pub mod config;
 /// Pools, migrations and all SQL.
 #[cfg(feature = "ssr")]
 pub mod db;
+/// Another service trusting Gatehouse tokens through the published keys.
+#[cfg(feature = "ssr")]
+pub mod downstream;
 /// Loading or creating the signing key.
 #[cfg(feature = "ssr")]
 pub mod keystore;

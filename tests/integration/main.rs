@@ -11,6 +11,7 @@ mod admin;
 mod api;
 mod cli;
 mod csrf;
+mod downstream;
 mod helpers;
 mod keys;
 mod pages;
