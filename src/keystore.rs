@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use secrecy::ExposeSecret;
 
 use crate::auth::clock::UnixTime;
-use crate::auth::keys::{KeyAlgorithm, KeyError, KeyRing, SigningKey};
+use crate::auth::keys::{KeyAlgorithm, KeyError, KeyRing, PublicJwk, SigningKey};
 use crate::auth::rotation::{Schedule, Scheduled};
 use crate::auth::sealed::{MasterKey, SealError};
 use crate::config::{Mode, Settings};
@@ -71,6 +71,12 @@ struct Store {
     grace: i64,
 }
 
+/// The published keys: a JWK Set (RFC 7517).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct KeySet {
+    pub keys: Vec<PublicJwk>,
+}
+
 /// What `gatehouse keys rotate` made.
 #[derive(Clone, Debug)]
 pub struct Rotated {
@@ -104,11 +110,9 @@ impl Keys {
         *self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
-    /// The public keys to publish at `now` (a JWK Set); never a secret.
-    pub fn jwks(&self, now: UnixTime) -> serde_json::Value {
-        let schedule = self.schedule();
-        let keys: Vec<_> = schedule.published(now).filter_map(SigningKey::public_jwk).collect();
-        serde_json::json!({ "keys": keys })
+    /// The public keys to publish at `now`; never a secret.
+    pub fn jwks(&self, now: UnixTime) -> KeySet {
+        KeySet { keys: self.schedule().published(now).filter_map(SigningKey::public_jwk).collect() }
     }
 
     /// Re-reads the stored keys (nothing to do for a configured secret).

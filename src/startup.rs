@@ -178,8 +178,16 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos = state.leptos.clone();
     let request_id = HeaderName::from_static("x-request-id");
+    let (api, api_doc) = api::router();
+    let openapi = api::openapi(api_doc).to_json().unwrap_or_default();
     Router::new()
-        .nest("/api", api::router())
+        .nest("/api", api)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(
+                move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi) },
+            ),
+        )
         .route("/.well-known/jwks.json", axum::routing::get(api::jwks))
         .leptos_routes_with_context(
             &state,

@@ -1,40 +1,52 @@
 //! `/api/admin/...`: the administrators' endpoints. Every handler checks
 //! the caller's role (and, for changes, a recent sign-in) in `admin`.
 
+use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json::{JsonBody, query};
 use super::no_store;
+use super::schema::{Changed, Ended, Message, ResetLink, RoleChange};
 use crate::admin::{self, Actor, AuditQuery};
 use crate::auth::guard::{Client, CurrentUser};
-use crate::domain::Role;
+use crate::domain::{AuditEntry, Page, Role, UserSummary};
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(list_users))
-        .route("/users/{id}/role", post(set_role))
-        .route("/users/{id}/disable", post(disable))
-        .route("/users/{id}/enable", post(enable))
-        .route("/users/{id}/sessions", delete(end_sessions))
-        .route("/users/{id}/reset-link", post(reset_link))
-        .route("/audit", get(audit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(set_role))
+        .routes(routes!(disable))
+        .routes(routes!(enable))
+        .routes(routes!(end_sessions))
+        .routes(routes!(reset_link))
+        .routes(routes!(audit))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UserQuery {
+    /// Part of a username.
     search: Option<String>,
+    /// From 1.
     page: Option<u32>,
 }
 
-/// `GET /api/admin/users?search=&page=` → `{"items", "page", "per_page", "total"}`.
+/// A page of accounts, searchable by name.
+#[utoipa::path(get, path = "/users", tag = "admin", security(("bearer" = [])), params(UserQuery),
+    responses(
+        (status = 200, body = Page<UserSummary>),
+        (status = 400, description = "A malformed query", body = Message),
+        (status = 401, body = Message),
+        (status = 403, description = "Not an administrator", body = Message),
+    ))]
 async fn list_users(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -44,7 +56,15 @@ async fn list_users(
     Ok(no_store(Json(admin::list_users(&state, &me, q.search.as_deref(), q.page).await?)))
 }
 
-/// `POST /api/admin/users/{id}/role {"role": "admin"|"user"}` → `{"changed"}`.
+/// Give an account a role; applies at once. Needs a recent sign-in.
+#[utoipa::path(post, path = "/users/{id}/role", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "The account's id")), request_body = RoleChange,
+    responses(
+        (status = 200, body = Changed),
+        (status = 400, body = Message),
+        (status = 403, description = "Your own account, or not an administrator", body = Message),
+        (status = 404, body = Message),
+        (status = 409, description = "It would leave no enabled administrator", body = Message),
+    ))]
 async fn set_role(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -52,13 +72,15 @@ async fn set_role(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Response, AppError> {
-    let role = Role::from_stored(body.string("role")?)
+    let role = Role::from_stored(RoleChange::read(&body)?.role)
         .ok_or_else(|| AppError::invalid("role", "role must be 'user' or 'admin'"))?;
     let changed = admin::set_role(&state, Actor::Admin(&me), &id, role, &client).await?;
-    Ok(no_store(Json(json!({ "changed": changed }))))
+    Ok(no_store(Json(Changed { changed })))
 }
 
-/// `POST /api/admin/users/{id}/disable` → `{"changed"}`; every session ends.
+/// Disable an account; every session of it ends at once.
+#[utoipa::path(post, path = "/users/{id}/disable", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "The account's id")),
+    responses((status = 200, body = Changed), (status = 403, body = Message), (status = 404, body = Message), (status = 409, body = Message)))]
 async fn disable(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -66,10 +88,12 @@ async fn disable(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let changed = admin::set_disabled(&state, Actor::Admin(&me), &id, true, &client).await?;
-    Ok(no_store(Json(json!({ "changed": changed }))))
+    Ok(no_store(Json(Changed { changed })))
 }
 
-/// `POST /api/admin/users/{id}/enable` → `{"changed"}`.
+/// Let a disabled account sign in again.
+#[utoipa::path(post, path = "/users/{id}/enable", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "The account's id")),
+    responses((status = 200, body = Changed), (status = 403, body = Message), (status = 404, body = Message)))]
 async fn enable(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -77,10 +101,12 @@ async fn enable(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let changed = admin::set_disabled(&state, Actor::Admin(&me), &id, false, &client).await?;
-    Ok(no_store(Json(json!({ "changed": changed }))))
+    Ok(no_store(Json(Changed { changed })))
 }
 
-/// `DELETE /api/admin/users/{id}/sessions` → `{"ended"}`.
+/// End every session of an account.
+#[utoipa::path(delete, path = "/users/{id}/sessions", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "The account's id")),
+    responses((status = 200, body = Ended), (status = 403, body = Message), (status = 404, body = Message)))]
 async fn end_sessions(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -88,10 +114,12 @@ async fn end_sessions(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let ended = admin::end_sessions(&state, Actor::Admin(&me), &id, &client).await?;
-    Ok(no_store(Json(json!({ "ended": ended }))))
+    Ok(no_store(Json(Ended { ended })))
 }
 
-/// `POST /api/admin/users/{id}/reset-link` → 201 `{"url", "expires_at"}`.
+/// Issue a single-use password-reset link (older ones stop working).
+#[utoipa::path(post, path = "/users/{id}/reset-link", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "The account's id")),
+    responses((status = 201, body = ResetLink), (status = 403, body = Message), (status = 404, body = Message)))]
 async fn reset_link(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -99,18 +127,29 @@ async fn reset_link(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let issued = admin::issue_reset(&state, Actor::Admin(&me), &id, &client).await?;
-    Ok(no_store((StatusCode::CREATED, Json(json!({ "url": issued.url, "expires_at": issued.expires_at })))))
+    Ok(no_store((StatusCode::CREATED, Json(ResetLink { url: issued.url, expires_at: issued.expires_at }))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditParams {
+    /// An event kind, e.g. `sign_in`, `throttled`.
     kind: Option<String>,
+    /// A username (actor or subject).
     user: Option<String>,
+    /// `success` or `failure`.
     outcome: Option<String>,
+    /// From 1.
     page: Option<u32>,
 }
 
-/// `GET /api/admin/audit?kind=&user=&outcome=&page=` → a page of events.
+/// A page of audit events, newest first.
+#[utoipa::path(get, path = "/audit", tag = "admin", security(("bearer" = [])), params(AuditParams),
+    responses(
+        (status = 200, body = Page<AuditEntry>),
+        (status = 400, description = "An unknown kind or outcome", body = Message),
+        (status = 403, body = Message),
+    ))]
 async fn audit(State(state): State<AppState>, me: CurrentUser, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
     let p: AuditParams = query(raw.as_deref())?;
     let q = AuditQuery { kind: p.kind, user: p.user, outcome: p.outcome, page: p.page };

@@ -6,40 +6,80 @@
 
 mod admin;
 mod json;
+pub mod schema;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::json;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::accounts::{self, NewPasswordForm, Refreshed, Renewed};
 use crate::auth::guard::{Client, CurrentUser};
 use crate::auth::token::Issued;
 use crate::error::AppError;
+use crate::keystore::KeySet;
 use crate::state::AppState;
 use json::JsonBody;
+use schema::{
+    AccessToken, Credentials, LoggedInAs, Message, PasswordChange, PasswordReset, Reauthentication, Registered,
+    Sessions, TokenPair,
+};
 
-/// The routes, to be nested under `/api`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", post(login))
-        .route("/register", post(register))
-        .route("/protected", get(protected))
-        .route("/refresh", post(refresh))
-        .route("/logout", post(logout))
-        .route("/logout/everywhere", post(logout_everywhere))
-        .route("/reauth", post(reauthenticate))
-        .route("/password", post(change_password))
-        .route("/password/reset", post(reset_password))
-        .route("/sessions", get(list_sessions))
-        .route("/sessions/{id}", delete(end_session))
+/// The API's routes (to be nested under `/api`) and their OpenAPI
+/// document, from the same registrations: a route cannot exist without
+/// its documentation.
+pub fn router() -> (Router<AppState>, OpenApi) {
+    let (router, doc) = OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(register))
+        .routes(routes!(protected))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(logout_everywhere))
+        .routes(routes!(reauthenticate))
+        .routes(routes!(change_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(list_sessions))
+        .routes(routes!(end_session))
         .nest("/admin", admin::router())
+        .split_for_parts();
+    let router = router
         .method_not_allowed_fallback(|| async {
             (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "msg": "Method not allowed on this endpoint" })))
         })
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({ "msg": "No such API endpoint" }))) })
+        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({ "msg": "No such API endpoint" }))) });
+    (router, doc)
+}
+
+/// The whole document: the API under `/api`, the key set, the bearer
+/// scheme, and what the service is.
+pub fn openapi(api: OpenApi) -> OpenApi {
+    let (_, keys) = OpenApiRouter::<AppState>::new().routes(routes!(jwks)).split_for_parts();
+    let mut doc = OpenApi::builder()
+        .info(
+            utoipa::openapi::InfoBuilder::new()
+                .title("Gatehouse")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Sign-in, sessions and JWTs. Send the access token as `Authorization: Bearer <token>`; \
+                     every error is `{\"msg\"}` with a 4xx status.",
+                ))
+                .build(),
+        )
+        .build()
+        .nest("/api", api);
+    doc.merge(keys);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+    );
+    doc
 }
 
 /// How long services may cache the key set. A rotation publishes the new
@@ -47,9 +87,10 @@ pub fn router() -> Router<AppState> {
 /// default), so a cached set always knows the signing key.
 pub const JWKS_MAX_AGE: u64 = 300;
 
-/// `GET /.well-known/jwks.json` → the public keys (RFC 7517), so other
-/// services verify Gatehouse tokens without any shared secret. Symmetric
-/// keys are never listed.
+/// The public signing keys, so other services verify Gatehouse tokens
+/// without any shared secret. Symmetric keys are never listed.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
+    responses((status = 200, description = "The published keys; cacheable for 5 minutes", body = KeySet)))]
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let cache = format!("public, max-age={JWKS_MAX_AGE}");
     let mut res = Json(state.keys.jwks(state.clock.now())).into_response();
@@ -60,39 +101,57 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     res
 }
 
-/// `{"access_token", "token_type", "expires_in"}`.
-fn access_token(access: &Issued) -> Value {
-    json!({ "access_token": access.token, "token_type": "Bearer", "expires_in": access.lifetime() })
+fn access_token(access: &Issued) -> AccessToken {
+    AccessToken { access_token: access.token.clone(), token_type: "Bearer", expires_in: access.lifetime() }
 }
 
-/// [`access_token`] plus the `refresh_token`.
-fn token_pair(r: &Renewed) -> Value {
-    let mut pair = access_token(&r.access);
-    pair["refresh_token"] = json!(r.refresh.expose());
-    pair
+fn token_pair(r: &Renewed) -> TokenPair {
+    TokenPair { access: access_token(&r.access), refresh_token: r.refresh.expose().to_owned() }
 }
 
-/// `POST /api/login {"username", "password"}` → `{"access_token", "refresh_token", "token_type", "expires_in"}`.
+/// Sign in: starts a session.
+#[utoipa::path(post, path = "/login", tag = "sessions", request_body = Credentials,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 400, description = "A missing or malformed field", body = Message),
+        (status = 401, description = "Bad username or password (the same for every cause)", body = Message),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Message),
+    ))]
 async fn login(State(state): State<AppState>, client: Client, body: JsonBody) -> Result<Response, AppError> {
-    let (username, password) = body.credentials()?;
-    let signed_in = accounts::sign_in(&state, username, password, &client).await?;
+    let c = Credentials::read(&body)?;
+    let signed_in = accounts::sign_in(&state, c.username, c.password, &client).await?;
     Ok(no_store(Json(token_pair(&signed_in))))
 }
 
-/// `POST /api/register {"username", "password"}` → 201 `{"username"}`.
+/// Create an account (role `user`).
+#[utoipa::path(post, path = "/register", tag = "accounts", request_body = Credentials,
+    responses(
+        (status = 201, body = Registered),
+        (status = 400, description = "The name or password is refused; the message says why", body = Message),
+        (status = 409, description = "The name is taken", body = Message),
+        (status = 429, description = "Too many registrations from this address", body = Message),
+    ))]
 async fn register(State(state): State<AppState>, client: Client, body: JsonBody) -> Result<Response, AppError> {
-    let (username, password) = body.credentials()?;
-    let username = accounts::sign_up(&state, username, password, &client).await?;
-    Ok(no_store((StatusCode::CREATED, Json(json!({ "username": username.as_str() })))))
+    let c = Credentials::read(&body)?;
+    let username = accounts::sign_up(&state, c.username, c.password, &client).await?;
+    Ok(no_store((StatusCode::CREATED, Json(Registered { username: username.as_str().to_owned() }))))
 }
 
-/// `GET /api/protected` with a valid access token → `{"logged_in_as"}`.
+/// Who the access token belongs to.
+#[utoipa::path(get, path = "/protected", tag = "sessions", security(("bearer" = [])),
+    responses((status = 200, body = LoggedInAs), (status = 401, body = Message)))]
 async fn protected(user: CurrentUser) -> Response {
-    no_store(Json(json!({ "logged_in_as": user.username })))
+    no_store(Json(LoggedInAs { logged_in_as: user.username }))
 }
 
-/// `POST /api/refresh` with `Authorization: Bearer <refresh_token>` → a
-/// new token pair; the presented refresh token dies.
+/// Trade the refresh token (as the Bearer credential) for a new pair; the
+/// presented one dies. A reused refresh token ends its session.
+#[utoipa::path(post, path = "/refresh", tag = "sessions", security(("bearer" = [])),
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "Unknown, expired, ended or reused refresh token", body = Message),
+        (status = 409, description = "A concurrent request rotated it a moment ago", body = Message),
+    ))]
 async fn refresh(State(state): State<AppState>, client: Client, headers: HeaderMap) -> Result<Response, AppError> {
     let presented = headers
         .get(header::AUTHORIZATION)
@@ -111,13 +170,17 @@ async fn refresh(State(state): State<AppState>, client: Client, headers: HeaderM
     }
 }
 
-/// `POST /api/logout` with the access token → 204; its session ends.
+/// End this session.
+#[utoipa::path(post, path = "/logout", tag = "sessions", security(("bearer" = [])),
+    responses((status = 204, description = "The session has ended"), (status = 401, body = Message)))]
 async fn logout(State(state): State<AppState>, user: CurrentUser, client: Client) -> Result<Response, AppError> {
     accounts::sign_out(&state, &user, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
-/// `POST /api/logout/everywhere` → 204; every session of the user ends.
+/// End every session of the caller.
+#[utoipa::path(post, path = "/logout/everywhere", tag = "sessions", security(("bearer" = [])),
+    responses((status = 204, description = "Every session has ended"), (status = 401, body = Message)))]
 async fn logout_everywhere(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -127,48 +190,76 @@ async fn logout_everywhere(
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
-/// `POST /api/reauth {"password"}` → a new access token whose `auth_time`
-/// is now, for sensitive actions (`expires_in` as at login).
+/// Confirm the password: a new access token whose `auth_time` is now, for
+/// sensitive actions.
+#[utoipa::path(post, path = "/reauth", tag = "sessions", security(("bearer" = [])), request_body = Reauthentication,
+    responses(
+        (status = 200, body = AccessToken),
+        (status = 400, description = "Wrong password", body = Message),
+        (status = 401, body = Message),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Message),
+    ))]
 async fn reauthenticate(
     State(state): State<AppState>,
     user: CurrentUser,
     client: Client,
     body: JsonBody,
 ) -> Result<Response, AppError> {
-    let (_, access) = accounts::reauthenticate(&state, &user, body.string("password")?, &client).await?;
+    let r = Reauthentication::read(&body)?;
+    let (_, access) = accounts::reauthenticate(&state, &user, r.password, &client).await?;
     Ok(no_store(Json(access_token(&access))))
 }
 
-/// `POST /api/password {"current_password", "new_password"}` → 204; every
-/// other session of the user ends, this one stays. Needs a recent sign-in
-/// (else 401 with `error="insufficient_user_authentication"`).
+/// Change the password; every other session ends, this one stays. Needs a
+/// recent sign-in.
+#[utoipa::path(post, path = "/password", tag = "accounts", security(("bearer" = [])), request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Wrong current password, or the new one is refused", body = Message),
+        (status = 401, description = "With `error=\"insufficient_user_authentication\"`: sign-in too old, call /api/reauth", body = Message),
+    ))]
 async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,
     client: Client,
     body: JsonBody,
 ) -> Result<Response, AppError> {
-    let (current, new) = (body.string("current_password")?, body.string("new_password")?);
-    let form = NewPasswordForm { new, confirm: None };
-    accounts::change_password(&state, &user, &form, current, &client).await?;
+    let c = PasswordChange::read(&body)?;
+    let form = NewPasswordForm { new: c.new_password, confirm: None };
+    accounts::change_password(&state, &user, &form, c.current_password, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
-/// `POST /api/password/reset {"token", "new_password"}` → 204; the link
-/// dies and every session of the account ends.
+/// Set a new password with a reset link's secret; the link dies and every
+/// session of the account ends.
+#[utoipa::path(post, path = "/password/reset", tag = "accounts", request_body = PasswordReset,
+    responses(
+        (status = 204, description = "The password is set"),
+        (status = 400, description = "Used, expired, replaced or unknown link, or a refused password", body = Message),
+        (status = 429, description = "Too many attempts from this address", body = Message),
+    ))]
 async fn reset_password(State(state): State<AppState>, client: Client, body: JsonBody) -> Result<Response, AppError> {
-    let (token, new) = (body.string("token")?, body.string("new_password")?);
-    accounts::reset_password(&state, token, &NewPasswordForm { new, confirm: None }, &client).await?;
+    let r = PasswordReset::read(&body)?;
+    accounts::reset_password(&state, r.token, &NewPasswordForm { new: r.new_password, confirm: None }, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
-/// `GET /api/sessions` → `{"sessions": [...]}`, the current one marked.
+/// The caller's live sessions, the current one marked.
+#[utoipa::path(get, path = "/sessions", tag = "sessions", security(("bearer" = [])),
+    responses((status = 200, body = Sessions), (status = 401, body = Message)))]
 async fn list_sessions(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
     let sessions = accounts::list_sessions(&state, &user).await?;
-    Ok(no_store(Json(json!({ "sessions": sessions }))))
+    Ok(no_store(Json(Sessions { sessions })))
 }
 
-/// `DELETE /api/sessions/{id}` → 204; that session of the user ends.
+/// End one of the caller's sessions.
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "A session id from GET /api/sessions")),
+    responses(
+        (status = 204, description = "That session has ended"),
+        (status = 400, description = "Not a live session of yours", body = Message),
+        (status = 401, body = Message),
+    ))]
 async fn end_session(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -96,6 +96,23 @@ fn check_strength(secret: &[u8]) -> Result<(), KeyError> {
     Ok(())
 }
 
+/// A published public key: a JSON Web Key (RFC 7517) of type OKP (RFC 8037).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PublicJwk {
+    /// `OKP`.
+    pub kty: &'static str,
+    /// `Ed25519`.
+    pub crv: &'static str,
+    /// The public key, base64url.
+    pub x: String,
+    pub kid: String,
+    /// `EdDSA`.
+    pub alg: &'static str,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub use_: &'static str,
+}
+
 /// One key: its id, algorithm and the material to sign and verify.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -176,16 +193,14 @@ impl SigningKey {
 
     /// The public key as a JSON Web Key (RFC 8037), for `/.well-known/jwks.json`;
     /// `None` for a symmetric key.
-    pub fn public_jwk(&self) -> Option<serde_json::Value> {
-        self.public.map(|x| {
-            serde_json::json!({
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": URL_SAFE_NO_PAD.encode(x),
-                "kid": self.kid,
-                "alg": "EdDSA",
-                "use": "sig",
-            })
+    pub fn public_jwk(&self) -> Option<PublicJwk> {
+        self.public.map(|x| PublicJwk {
+            kty: "OKP",
+            crv: "Ed25519",
+            x: URL_SAFE_NO_PAD.encode(x),
+            kid: self.kid.clone(),
+            alg: "EdDSA",
+            use_: "sig",
         })
     }
 
@@ -313,7 +328,7 @@ mod tests {
     fn ed25519_keys_publish_only_their_public_half() {
         let (key, seed) = SigningKey::generate(KeyAlgorithm::EdDsa).unwrap();
         assert!(key.kid().starts_with("ed-"));
-        let jwk = key.public_jwk().unwrap();
+        let jwk = serde_json::to_value(key.public_jwk().unwrap()).unwrap();
         assert_eq!(
             (jwk["kty"].as_str(), jwk["crv"].as_str(), jwk["alg"].as_str()),
             (Some("OKP"), Some("Ed25519"), Some("EdDSA"))

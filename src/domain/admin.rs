@@ -7,6 +7,7 @@ use super::Role;
 
 /// One account in the administrators' list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: String,
     pub username: String,
@@ -20,6 +21,7 @@ pub struct UserSummary {
 
 /// One page of a list, with what is needed to page through it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// 1-based.
@@ -54,6 +56,7 @@ impl<T> Page<T> {
 
 /// What an audit event records. Stored by name; the names are stable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditKind {
     SignIn,
@@ -137,6 +140,7 @@ impl AuditKind {
 
 /// One audit event as administrators see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: String,
     /// Unix seconds.

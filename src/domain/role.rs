@@ -4,6 +4,7 @@ use std::fmt;
 /// What a signed-in person may do. Carried in the access token's `role`
 /// claim and re-read from the database by the guard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     #[default]

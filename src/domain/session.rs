@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// A live session as its owner sees it on the sessions page and in the API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionSummary {
     pub id: String,
     /// Unix seconds.

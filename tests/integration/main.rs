@@ -14,6 +14,7 @@ mod csrf;
 mod downstream;
 mod helpers;
 mod keys;
+mod openapi;
 mod pages;
 mod password;
 mod policy;
