@@ -9,8 +9,8 @@ use axum::http::HeaderValue;
 
 use crate::attempts::{self, PerAddress};
 use crate::audit::{event, note};
+use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::cookies;
-use crate::auth::guard::{Client, CurrentUser};
 use crate::auth::hasher::HasherError;
 use crate::auth::opaque::ResetToken;
 pub use crate::auth::policy::AccountPolicy;

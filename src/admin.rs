@@ -7,8 +7,8 @@
 //! administrator.
 
 use crate::audit::{event, note};
+use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::clock::UnixTime;
-use crate::auth::guard::{Client, CurrentUser};
 use crate::auth::opaque::ResetToken;
 use crate::db::audit::{self, Event};
 use crate::db::{self as store, resets, sessions, users};

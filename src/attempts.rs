@@ -9,7 +9,7 @@
 //! one that does: the answer never tells the two apart.
 
 use crate::audit::{event, note};
-use crate::auth::guard::Client;
+use crate::auth::caller::Client;
 use crate::auth::throttle::{Limit, Locked, Tally};
 use crate::db::audit::Event;
 use crate::db::throttles;

@@ -2,8 +2,8 @@
 //! and recording it when it accompanies no stored change of its own.
 //! Used by `accounts`, `admin` and `attempts` alike.
 
+use crate::auth::caller::Client;
 use crate::auth::clock::UnixTime;
-use crate::auth::guard::Client;
 use crate::db::audit::{self, Event};
 use crate::domain::AuditKind;
 use crate::state::AppState;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::admin::{self, Actor};
+use crate::auth::caller::Client;
 use crate::auth::clock::SystemClock;
-use crate::auth::guard::Client;
 use crate::auth::keys::KeyAlgorithm;
 use crate::auth::rotation::Stage;
 use crate::config::Settings;

@@ -14,7 +14,7 @@ use super::json::{JsonBody, query};
 use super::no_store;
 use super::schema::{Changed, Ended, Message, ResetLink, RoleChange};
 use crate::admin::{self, Actor, AuditQuery};
-use crate::auth::guard::{Client, CurrentUser};
+use crate::auth::caller::{Client, CurrentUser};
 use crate::domain::{AuditEntry, Page, Role, UserSummary};
 use crate::error::AppError;
 use crate::state::AppState;

@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::{self, NewPasswordForm, Refreshed, Renewed};
-use crate::auth::guard::{Client, CurrentUser};
+use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::token::Issued;
 use crate::error::AppError;
 use crate::keystore::KeySet;

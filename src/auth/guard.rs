@@ -8,59 +8,19 @@
 //! no longer valid, [`authenticate_browser`] rotates the refresh token and
 //! hands back the new cookies (a "silent refresh").
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::clock::UnixTime;
+pub use super::caller::{Client, CurrentUser};
 use super::cookies;
 use super::token::{self, TokenError, TokenType};
 use crate::accounts::{self, RefreshError, Refreshed};
 use crate::db::sessions;
-use crate::domain::Role;
 use crate::error::AppError;
-use crate::proxy::Forwarded;
 use crate::state::AppState;
-
-/// The verified caller, as the database says they are right now.
-#[derive(Clone, Debug)]
-pub struct CurrentUser {
-    pub id: String,
-    pub username: String,
-    /// Read from the database on every request, so a role change applies
-    /// at once, whatever the token says.
-    pub role: Role,
-    pub session_id: String,
-    /// When they last proved who they are in this session.
-    pub authenticated_at: UnixTime,
-}
-
-impl CurrentUser {
-    /// Refuses callers without `role`.
-    ///
-    /// # Errors
-    /// [`AppError::Forbidden`].
-    pub fn require(&self, role: Role) -> Result<(), AppError> {
-        if self.role == role {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden("You do not have permission to do that.".into()))
-        }
-    }
-
-    /// Refuses callers who have not signed in or confirmed their password
-    /// within the last `window` seconds. A silent refresh does not count.
-    ///
-    /// # Errors
-    /// [`AppError::ReauthRequired`].
-    pub fn require_fresh(&self, now: UnixTime, window: i64) -> Result<(), AppError> {
-        if now.saturating_sub(self.authenticated_at) <= window { Ok(()) } else { Err(AppError::ReauthRequired) }
-    }
-}
 
 /// Why a request is not authenticated.
 #[derive(Debug, PartialEq, Eq)]
@@ -93,50 +53,6 @@ impl From<AuthError> for AppError {
             AuthError::Internal => return AppError::Internal,
         };
         AppError::Unauthorized(msg.to_owned())
-    }
-}
-
-/// Who is on the other end, as recorded for a session: the user agent and
-/// the peer address (forwarding headers are not trusted).
-#[derive(Clone, Debug, Default)]
-pub struct Client {
-    pub user_agent: String,
-    pub ip: String,
-}
-
-impl Client {
-    const MAX_USER_AGENT: usize = 256;
-
-    /// The operator at the `gatehouse` command line.
-    pub fn command_line() -> Self {
-        Self { user_agent: "gatehouse command line".into(), ip: "local".into() }
-    }
-
-    /// The caller as `middleware::resolve_client` found them (behind a
-    /// trusted proxy, the address it forwarded), else the peer.
-    pub fn from_request(headers: &HeaderMap, extensions: &Extensions) -> Self {
-        let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let user_agent: String = user_agent.chars().take(Self::MAX_USER_AGENT).collect();
-        let ip = match (extensions.get::<Forwarded>(), extensions.get::<ConnectInfo<SocketAddr>>()) {
-            (Some(f), _) => f.client.to_canonical().to_string(),
-            (None, Some(ci)) => ci.0.ip().to_canonical().to_string(),
-            (None, None) => String::new(),
-        };
-        Self { user_agent, ip }
-    }
-
-    /// What this client's guesses are counted under: the address, or its
-    /// /64 for IPv6.
-    pub fn address_bucket(&self) -> String {
-        self.ip.parse().map_or_else(|_| self.ip.clone(), crate::proxy::throttle_bucket)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_request(&parts.headers, &parts.extensions))
     }
 }
 
@@ -335,14 +251,5 @@ mod tests {
     #[test]
     fn nothing_presented_is_missing() {
         assert_eq!(credential(&HeaderMap::new()).err(), Some(AuthError::Missing));
-    }
-
-    #[test]
-    fn a_long_user_agent_is_cut_and_no_peer_is_empty() {
-        let mut h = HeaderMap::new();
-        h.insert(header::USER_AGENT, HeaderValue::from_str(&"x".repeat(1000)).unwrap());
-        let c = Client::from_request(&h, &Extensions::new());
-        assert_eq!(c.user_agent.len(), Client::MAX_USER_AGENT);
-        assert_eq!(c.ip, "");
     }
 }

@@ -4,6 +4,7 @@
 //! the only place those meet HTTP. All of it is server-side: the browser
 //! never sees a key or a hash.
 
+pub mod caller;
 pub mod clock;
 pub mod keys;
 pub mod opaque;
