@@ -25,7 +25,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub state: AppState,
     pub settings: Settings,
-    pub data_dir: tempfile::TempDir,
+    pub data_dir: Arc<tempfile::TempDir>,
 }
 
 /// Options that differ between tests.
@@ -37,6 +37,8 @@ pub struct Options {
     pub jwt_algorithm: gatehouse::auth::keys::KeyAlgorithm,
     pub public_origin: Option<String>,
     pub trusted_proxies: gatehouse::proxy::TrustedProxies,
+    /// Rewrites the database URL before start (e.g. to go through a relay).
+    pub database_url: Option<fn(&str) -> String>,
 }
 
 impl Default for Options {
@@ -49,6 +51,7 @@ impl Default for Options {
             tls: gatehouse::config::Tls::Off,
             http_redirect: false,
             jwt_algorithm: gatehouse::auth::keys::KeyAlgorithm::Hs256,
+            database_url: None,
         }
     }
 }
@@ -75,7 +78,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(url) = postgres_database().await {
         settings.database_url = url;
     }
-    let clock = Arc::new(ManualClock::new(START));
+    if let Some(rewrite) = options.database_url {
+        settings.database_url = rewrite(&settings.database_url);
+    }
+    start(settings, Arc::new(ManualClock::new(START)), Arc::new(data_dir), https).await
+}
+
+async fn start(settings: Settings, clock: Arc<ManualClock>, data_dir: Arc<tempfile::TempDir>, https: bool) -> TestApp {
     let app = Application::build(settings.clone(), clock.clone() as Arc<dyn Clock>).await.expect("app builds");
     let addr = app.local_addr();
     let redirect_addr = app.redirect_addr();
@@ -100,7 +109,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
 /// A fresh database on the PostgreSQL server named by
 /// `GATEHOUSE_TEST_POSTGRES_URL`, when the suite runs against PostgreSQL.
-async fn postgres_database() -> Option<String> {
+pub async fn postgres_database() -> Option<String> {
     if std::env::var("GATEHOUSE_TEST_DB").ok().as_deref() != Some("postgres") {
         return None;
     }
@@ -118,6 +127,13 @@ async fn postgres_database() -> Option<String> {
 }
 
 impl TestApp {
+    /// Another instance of the same deployment: the same database, master
+    /// key and clock, its own port and memory (as behind a load balancer).
+    pub async fn second_instance(&self) -> TestApp {
+        let https = self.base.starts_with("https");
+        start(self.settings.clone(), self.clock.clone(), self.data_dir.clone(), https).await
+    }
+
     pub fn clock_now(&self) -> i64 {
         self.clock.now()
     }
