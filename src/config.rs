@@ -55,6 +55,9 @@ pub struct Settings {
     /// Holds the SQLite file and, in local mode, the generated key.
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Connections per instance. PostgreSQL: instances × this must stay
+    /// under the server's `max_connections`.
+    pub database_pool: u32,
     /// A fixed HS256 secret (base64). When set, it is the only key, and
     /// the stored, rotatable keys are not used.
     pub jwt_secret: Option<SecretString>,
@@ -106,6 +109,7 @@ impl Settings {
             listen_addr: site.site_addr,
             public_origin: None,
             database_url: sqlite_url(&data_dir),
+            database_pool: 10,
             data_dir,
             jwt_secret: None,
             master_key: None,
@@ -179,6 +183,7 @@ impl Settings {
             }
             s.database_url = url.to_owned();
         }
+        s.database_pool = count(get("GATEHOUSE_DATABASE_POOL"), "GATEHOUSE_DATABASE_POOL", s.database_pool, 1..=1000)?;
         s.jwt_secret = get("GATEHOUSE_JWT_SECRET").map(|v| SecretString::from(v.to_owned()));
         s.master_key = get("GATEHOUSE_MASTER_KEY").map(|v| SecretString::from(v.to_owned()));
         if let Some(alg) = get("GATEHOUSE_JWT_ALGORITHM") {
@@ -405,6 +410,7 @@ mod tests {
             ("GATEHOUSE_RESET_TTL_SECS", "-5"),
             ("GATEHOUSE_AUDIT_RETENTION_DAYS", "0"),
             ("GATEHOUSE_JWT_ALGORITHM", "RS256"),
+            ("GATEHOUSE_DATABASE_POOL", "0"),
             ("GATEHOUSE_LOGIN_FREE_ATTEMPTS", "0"),
             ("GATEHOUSE_LOGIN_MAX_LOCK_SECS", "soon"),
             ("GATEHOUSE_REGISTRATIONS_PER_ADDRESS", "0"),

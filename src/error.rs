@@ -37,6 +37,10 @@ pub enum AppError {
     TooManyAttempts { retry_after: i64 },
     #[error("The server is busy. Please try again in a few seconds.")]
     Busy,
+    /// The database cannot be reached; the service recovers by itself
+    /// when it is back.
+    #[error("Gatehouse cannot reach its database right now. Please try again in a moment.")]
+    Unavailable,
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     /// Only produced in the browser, when the server could not be reached.
@@ -60,7 +64,7 @@ impl AppError {
             Self::Conflict(_) => 409,
             Self::TooLarge(_) => 413,
             Self::TooManyAttempts { .. } => 429,
-            Self::Busy | Self::Network => 503,
+            Self::Busy | Self::Unavailable | Self::Network => 503,
             Self::Internal => 500,
         }
     }
@@ -84,12 +88,25 @@ impl AppError {
     }
 }
 
-/// A database failure, logged where it happened; the client hears only
-/// that something failed.
+/// A database failure, logged where it happened: a database that cannot
+/// be reached is [`AppError::Unavailable`] (503, and it passes), anything
+/// else the generic [`AppError::Internal`].
 #[cfg(feature = "ssr")]
 #[track_caller]
 pub(crate) fn db_error(e: sqlx::Error) -> AppError {
-    AppError::internal(&e)
+    if is_unreachable(&e) {
+        tracing::warn!(error = %crate::telemetry::chain(&e), "the database cannot be reached");
+        AppError::Unavailable
+    } else {
+        AppError::internal(&e)
+    }
+}
+
+/// Whether `e` says the database is not there (as opposed to refusing a
+/// query).
+#[cfg(feature = "ssr")]
+pub fn is_unreachable(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)
 }
 
 impl FromServerFnError for AppError {

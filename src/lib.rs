@@ -39,6 +39,9 @@ pub mod db;
 /// Another service trusting Gatehouse tokens through the published keys.
 #[cfg(feature = "ssr")]
 pub mod downstream;
+/// `/health/live` and `/health/ready`.
+#[cfg(feature = "ssr")]
+pub mod health;
 /// Loading or creating the signing key.
 #[cfg(feature = "ssr")]
 pub mod keystore;

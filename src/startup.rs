@@ -147,7 +147,7 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
     if Engine::of(&settings.database_url) == Some(Engine::Sqlite) {
         prepare_data_dir(&settings.data_dir)?;
     }
-    let db = Db::connect(&settings.database_url, 10).await?;
+    let db = Db::connect(&settings.database_url, settings.database_pool).await?;
     let keys = keystore::load(settings, &db, clock.now()).await?;
     let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
     let origins = match &settings.public_origin {
@@ -189,6 +189,8 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .route("/.well-known/jwks.json", axum::routing::get(api::jwks))
+        .route("/health/live", axum::routing::get(crate::health::live))
+        .route("/health/ready", axum::routing::get(crate::health::ready))
         .leptos_routes_with_context(
             &state,
             routes,

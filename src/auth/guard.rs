@@ -50,7 +50,8 @@ impl From<AuthError> for AppError {
             AuthError::Token(_) => "Token is invalid",
             AuthError::SessionEnded => "Token has been revoked",
             AuthError::AccountUnavailable => "Account is not available",
-            AuthError::Internal => return AppError::Internal,
+            // The guard's only outside dependency is the database.
+            AuthError::Internal => return AppError::Unavailable,
         };
         AppError::Unauthorized(msg.to_owned())
     }
@@ -81,7 +82,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Curre
     let principal = sessions::principal(&state.db, &claims.sub, &claims.sid)
         .await
         .map_err(|e| {
-            let _ = AppError::internal(&e);
+            let _ = crate::error::db_error(e);
             AuthError::Internal
         })?
         .ok_or(AuthError::SessionEnded)?;

@@ -67,7 +67,8 @@ impl Db {
         let engine = Engine::of(url).ok_or(ConnectError::UnsupportedUrl)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
+            // A request waits at most this long for a connection: then 503.
+            .acquire_timeout(Duration::from_secs(3))
             .connect(url)
             .await
             .map_err(ConnectError::Connect)?;
