@@ -196,7 +196,9 @@ pub async fn load(settings: &Settings, db: &Db, now: UnixTime) -> Result<Keys, K
 /// Re-reads the stored keys every [`RELOAD_EVERY`] seconds, so a rotation
 /// made anywhere reaches this instance.
 pub async fn keep_reloading(keys: Arc<Keys>, db: Db) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(RELOAD_EVERY));
+    let every = std::time::Duration::from_secs(RELOAD_EVERY);
+    // The keys were just loaded: the first reload is one period away.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
         if let Err(e) = keys.reload(&db).await {
