@@ -252,8 +252,8 @@ pub async fn reauthenticate(
 fn issue(state: &AppState, user: &CurrentUser) -> Result<Issued, AppError> {
     let grant =
         Grant { user_id: &user.id, role: user.role, session_id: &user.session_id, auth_time: user.authenticated_at };
-    token::issue_access(&state.keys.ring(state.clock.now()), &state.tokens, grant, new_id(), state.clock.now())
-        .map_err(|e| AppError::internal(&e))
+    let now = state.clock.now();
+    token::issue_access(&state.keys.ring(now), &state.tokens, grant, new_id(), now).map_err(|e| AppError::internal(&e))
 }
 
 /// Rotates a refresh token: the presented one dies, a new access and

@@ -17,6 +17,7 @@ use crate::auth::keys::KeyAlgorithm;
 use crate::auth::rotation::Stage;
 use crate::config::Settings;
 use crate::domain::Role;
+use crate::domain::format_utc;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -181,9 +182,9 @@ pub async fn run_keys_command(settings: Settings, command: KeysCommand) -> ExitC
             let schedule = state.keys.schedule();
             for (i, k) in schedule.keys().iter().enumerate() {
                 let stage = match schedule.stage(i, now) {
-                    Stage::Upcoming { signs_from } => format!("published, signs from {}", when(signs_from)),
+                    Stage::Upcoming { signs_from } => format!("published, signs from {}", format_utc(signs_from)),
                     Stage::Signing => "signs new tokens".to_owned(),
-                    Stage::Verifying { until } => format!("verifies until {}", when(until)),
+                    Stage::Verifying { until } => format!("verifies until {}", format_utc(until)),
                     Stage::Retired => "retired".to_owned(),
                 };
                 println!("{}  {:5}  {stage}", k.key.kid(), k.key.key_algorithm().as_str());
@@ -198,7 +199,7 @@ pub async fn run_keys_command(settings: Settings, command: KeysCommand) -> ExitC
                         "New {} key {} is published now and signs from {}; tokens signed before stay valid for their lifetime.",
                         r.algorithm,
                         r.kid,
-                        when(r.signs_from)
+                        format_utc(r.signs_from)
                     );
                     ExitCode::SUCCESS
                 }
@@ -209,15 +210,6 @@ pub async fn run_keys_command(settings: Settings, command: KeysCommand) -> ExitC
             }
         }
     }
-}
-
-/// A moment as UTC RFC 3339.
-fn when(at: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| at.to_string())
 }
 
 /// The new account's password: typed twice without echo at a terminal, or

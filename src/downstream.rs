@@ -1,7 +1,7 @@
 //! Another service trusting Gatehouse tokens, knowing nothing but where
 //! Gatehouse publishes its keys. This is what `examples/orders_service.rs`
-//! runs; it shares no code with the server's own guard on purpose, so it
-//! shows exactly what any service in any language has to do:
+//! runs; it shares no verification code with the server's own guard on
+//! purpose, so it shows exactly what any service in any language has to do:
 //!
 //! 1. fetch `/.well-known/jwks.json` and keep it (5 minutes), fetching
 //!    again early only when a token names a key it does not know, and then
@@ -30,6 +30,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::caller::{Authorization, authorization};
 use crate::auth::clock::{Clock, UnixTime};
 
 /// Where the key set comes from: an HTTP GET of Gatehouse's
@@ -219,16 +220,9 @@ impl<S: KeySource> FromRequestParts<Arc<Verifier<S>>> for Authorized {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, verifier: &Arc<Verifier<S>>) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
-        let result = match bearer {
-            Some(token) => verifier.verify(token).await,
-            None => Err(Refusal::Missing),
+        let result = match authorization(&parts.headers) {
+            Authorization::Bearer(token) => verifier.verify(token).await,
+            Authorization::Absent | Authorization::Other => Err(Refusal::Missing),
         };
         result.map(Authorized).map_err(unauthorized)
     }

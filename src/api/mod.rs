@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::{self, NewPasswordForm, Refreshed, Renewed};
-use crate::auth::caller::{Client, CurrentUser};
+use crate::auth::caller::{Authorization, Client, CurrentUser, authorization};
 use crate::auth::token::Issued;
 use crate::error::AppError;
 use crate::keystore::KeySet;
@@ -153,15 +153,9 @@ async fn protected(user: CurrentUser) -> Response {
         (status = 409, description = "A concurrent request rotated it a moment ago", body = Message),
     ))]
 async fn refresh(State(state): State<AppState>, client: Client, headers: HeaderMap) -> Result<Response, AppError> {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or_else(|| {
-            AppError::Unauthorized("Send the refresh token as 'Authorization: Bearer <refresh_token>'".into())
-        })?;
+    let Authorization::Bearer(presented) = authorization(&headers) else {
+        return Err(AppError::Unauthorized("Send the refresh token as 'Authorization: Bearer <refresh_token>'".into()));
+    };
     match accounts::refresh(&state, presented, &client).await? {
         Refreshed::Renewed(renewed) => Ok(no_store(Json(token_pair(&renewed)))),
         Refreshed::Superseded(_) => Err(AppError::Conflict(

@@ -94,6 +94,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     }
 }
 
+/// What a request's `Authorization` header says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authorization<'a> {
+    Absent,
+    /// `Bearer <token>` (scheme in any case), the token trimmed; it may be
+    /// empty, which each caller refuses in its own words.
+    Bearer(&'a str),
+    /// Another scheme, or a value that is not text.
+    Other,
+}
+
+/// Reads the `Authorization` header: the one place that parses it.
+pub fn authorization(headers: &HeaderMap) -> Authorization<'_> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else { return Authorization::Absent };
+    match value.to_str().ok().and_then(|v| v.split_once(' ')) {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Authorization::Bearer(token.trim()),
+        _ => Authorization::Other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::caller::{Authorization, authorization};
 pub use super::caller::{Client, CurrentUser};
 use super::cookies;
 use super::token::{self, TokenError, TokenType};
@@ -58,15 +59,11 @@ impl From<AuthError> for AppError {
 }
 
 fn credential(headers: &HeaderMap) -> Result<String, AuthError> {
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| AuthError::BadScheme)?;
-        let (scheme, token) = value.split_once(' ').ok_or(AuthError::BadScheme)?;
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(AuthError::BadScheme);
-        }
-        return Ok(token.trim().to_owned());
+    match authorization(headers) {
+        Authorization::Absent => cookies::read_access(headers).ok_or(AuthError::Missing),
+        Authorization::Bearer(token) if !token.is_empty() => Ok(token.to_owned()),
+        Authorization::Bearer(_) | Authorization::Other => Err(AuthError::BadScheme),
     }
-    cookies::read_access(headers).ok_or(AuthError::Missing)
 }
 
 /// Authenticates a request by its access token alone (Bearer header
@@ -76,9 +73,9 @@ fn credential(headers: &HeaderMap) -> Result<String, AuthError> {
 /// The [`AuthError`] that stops it.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, AuthError> {
     let token = credential(headers)?;
-    let claims =
-        token::verify(&state.keys.ring(state.clock.now()), &state.tokens, &token, TokenType::Access, state.clock.now())
-            .map_err(AuthError::Token)?;
+    let now = state.clock.now();
+    let claims = token::verify(&state.keys.ring(now), &state.tokens, &token, TokenType::Access, now)
+        .map_err(AuthError::Token)?;
     let principal = sessions::principal(&state.db, &claims.sub, &claims.sid)
         .await
         .map_err(|e| {
