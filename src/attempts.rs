@@ -23,6 +23,7 @@ use crate::state::AppState;
 #[must_use = "report how the password check ended"]
 pub struct PasswordAttempt {
     account: String,
+    address: String,
     name: String,
 }
 
@@ -41,7 +42,7 @@ pub async fn password(state: &AppState, client: &Client, username: &str) -> Resu
     let account = format!("account:{}", Username::fold(&name));
     let tally = throttles::hit(&state.db, &account, &state.throttle.account, now).await.map_err(db_error)?;
     let tally = tally.map_err(refused)?;
-    let attempt = PasswordAttempt { account, name };
+    let attempt = PasswordAttempt { account, address, name };
     if starts_lock(&state.throttle.account, tally, now) {
         audit_lock(state, client, "account", Some(&attempt.name), tally, now).await;
     }
@@ -63,7 +64,7 @@ impl PasswordAttempt {
     pub async fn failed(self, state: &AppState, client: &Client) {
         let now = state.clock.now();
         let limit = &state.throttle.address;
-        match throttles::hit(&state.db, &address_key("sign-in", client), limit, now).await {
+        match throttles::hit(&state.db, &self.address, limit, now).await {
             Ok(Ok(tally)) if starts_lock(limit, tally, now) => {
                 audit_lock(state, client, "address", Some(&self.name), tally, now).await;
             }
