@@ -141,13 +141,15 @@ pub async fn register(
 /// that is empty or over the size bound (refused before any hashing).
 pub async fn sign_in(state: &AppState, username: &str, password: &str, client: &Client) -> Result<Renewed, AppError> {
     let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
+    // Overload is refused first: it costs nothing and counts as no guess.
+    let place = state.hasher.reserve().map_err(hasher_error)?;
     let attempt = attempts::password(state, client, username).await?;
     let user = match Username::parse(username) {
         Ok(name) => users::find_by_username(&state.db, &name).await.map_err(db_error)?,
         Err(_) => None,
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let matched = state.hasher.verify(password.clone(), stored).await.map_err(hasher_error)?;
+    let matched = place.verify(password.clone(), stored).await.map_err(hasher_error)?;
     let now = state.clock.now();
     let user = match user {
         Some(u) if matched && !u.disabled => u,
@@ -228,9 +230,10 @@ pub async fn reauthenticate(
     client: &Client,
 ) -> Result<(CurrentUser, Issued), AppError> {
     let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
+    let place = state.hasher.reserve().map_err(hasher_error)?;
     let attempt = attempts::password(state, client, &user.username).await?;
     let record = users::find_by_id(&state.db, &user.id).await.map_err(db_error)?.ok_or(AppError::Internal)?;
-    let matched = state.hasher.verify(password, Some(record.password_hash)).await.map_err(hasher_error)?;
+    let matched = place.verify(password, Some(record.password_hash)).await.map_err(hasher_error)?;
     let now = state.clock.now();
     let mine =
         Event { actor_id: Some(&user.id), subject_id: Some(&user.id), ..event(AuditKind::Reauthenticate, client, now) };

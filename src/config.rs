@@ -78,7 +78,8 @@ pub struct Settings {
     pub tls: Tls,
     /// With TLS on: a plain-HTTP listener here that redirects to HTTPS.
     pub http_redirect_addr: Option<SocketAddr>,
-    /// At most this many hashes run at once (defaults to the core count).
+    /// Threads that hash passwords, so at most this many hashes run at
+    /// once (defaults to the core count).
     pub hash_concurrency: usize,
     pub log_format: LogFormat,
     pub log_filter: String,
@@ -225,6 +226,8 @@ impl Settings {
                 1..=64,
             )?,
         };
+        let threads = u32::try_from(s.hash_concurrency).unwrap_or(2);
+        s.hash_concurrency = count(get("GATEHOUSE_HASH_THREADS"), "GATEHOUSE_HASH_THREADS", threads, 1..=256)? as usize;
         let a = AccountPolicy::default();
         s.accounts.reauth_window =
             seconds(get("GATEHOUSE_REAUTH_WINDOW_SECS"), "GATEHOUSE_REAUTH_WINDOW_SECS", a.reauth_window, 1..=86_400)?;

@@ -73,6 +73,8 @@ impl AppError {
     pub fn retry_after(&self) -> Option<i64> {
         match self {
             Self::TooManyAttempts { retry_after } => Some((*retry_after).max(1)),
+            // A queue of password checks drains in about a second.
+            Self::Busy => Some(1),
             _ => None,
         }
     }

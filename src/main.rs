@@ -10,6 +10,9 @@ use gatehouse::cli::{Cli, Command};
 use gatehouse::config::{LogFormat, Settings};
 use gatehouse::startup::Application;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -22,7 +22,7 @@ use crate::auth::guard;
 use crate::auth::hasher::Hasher;
 use crate::config::Settings;
 use crate::db::{self, Db, Engine};
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::{api, keystore, middleware, tls};
 
 /// Why the application could not start.
@@ -137,6 +137,13 @@ fn limit_headers<A>(server: &mut axum_server::Server<SocketAddr, A>) {
     builder.http2().max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX));
 }
 
+/// Password checks allowed to wait per hashing thread. A waiting check
+/// holds a few kilobytes (Argon2's memory belongs to the threads), so the
+/// bound is about waiting time: at OWASP costs a thread does about 60 a
+/// second, so a full queue drains in about four seconds; beyond it sign-in
+/// answers 503 with `Retry-After` at once.
+pub const HASH_QUEUE_PER_THREAD: usize = 256;
+
 /// Opens the database (migrating it), loads or creates the signing key and
 /// assembles the shared state for a server on `port` (or for the command
 /// line, which serves nothing).
@@ -149,7 +156,11 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
     }
     let db = Db::connect(&settings.database_url, settings.database_pool).await?;
     let keys = keystore::load(settings, &db, clock.now()).await?;
-    let hasher = Hasher::new(settings.hash_params, settings.hash_concurrency, settings.hash_concurrency * 64)?;
+    let hasher = Hasher::new(
+        settings.hash_params,
+        settings.hash_concurrency,
+        settings.hash_concurrency * HASH_QUEUE_PER_THREAD,
+    )?;
     let origins = match &settings.public_origin {
         Some(origin) => vec![origin.clone()],
         None => {
@@ -157,7 +168,7 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
             crate::auth::origin::loopback_origins(scheme, port)
         }
     };
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         db,
         keys: Arc::new(keys),
         tokens: Arc::new(settings.tokens.clone()),
@@ -170,7 +181,7 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
         hasher,
         clock,
         leptos: settings.site.clone(),
-    })
+    }))
 }
 
 /// The whole HTTP surface.

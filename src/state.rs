@@ -16,8 +16,27 @@ use crate::db::Db;
 use crate::keystore::Keys;
 use crate::proxy::TrustedProxies;
 
+/// Cheap to clone (one reference count): the router clones its layers'
+/// state for every request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every request may need, built once at start-up.
+pub struct Shared {
     pub db: Db,
     pub keys: Arc<Keys>,
     pub tokens: Arc<TokenPolicy>,

@@ -38,12 +38,18 @@ impl Engine {
     }
 }
 
-/// The connection pool, cheap to clone.
+/// The connection pools, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// Kept for the session check every authenticated request makes, so a
+    /// burst of writes (a storm of sign-ins) never queues a reader behind it.
+    readers: AnyPool,
     engine: Engine,
 }
+
+/// Connections of the readers' pool, on top of the configured pool size.
+pub const READER_CONNECTIONS: u32 = 4;
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -65,24 +71,27 @@ impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
         install_default_drivers();
         let engine = Engine::of(url).ok_or(ConnectError::UnsupportedUrl)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            // A request waits at most this long for a connection: then 503.
-            .acquire_timeout(Duration::from_secs(3))
-            .connect(url)
-            .await
-            .map_err(ConnectError::Connect)?;
+        // A request waits at most 3 s for a connection: then 503.
+        let options = |size| AnyPoolOptions::new().max_connections(size).acquire_timeout(Duration::from_secs(3));
+        let pool = options(max_connections).connect(url).await.map_err(ConnectError::Connect)?;
         if engine == Engine::Sqlite {
             // WAL lets readers proceed while a writer commits; the mode is
             // stored in the file, so once is enough.
             pool.execute("PRAGMA journal_mode = WAL").await.map_err(ConnectError::Connect)?;
         }
         MIGRATIONS.run(&pool).await.map_err(ConnectError::Migrate)?;
-        Ok(Self { pool, engine })
+        let readers = options(READER_CONNECTIONS).connect(url).await.map_err(ConnectError::Connect)?;
+        Ok(Self { pool, readers, engine })
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// For the one read on every authenticated request; everything else
+    /// uses [`Db::pool`].
+    pub fn readers(&self) -> &AnyPool {
+        &self.readers
     }
 
     /// Starts a transaction that sees and leaves a consistent picture even

@@ -212,7 +212,7 @@ pub async fn principal(db: &Db, user_id: &str, session_id: &str) -> Result<Optio
     )
     .bind(user_id)
     .bind(session_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.readers())
     .await?;
     row.map(|r| {
         Ok(Principal {

@@ -46,7 +46,7 @@ async fn a_hash_made_with_other_parameters_is_upgraded_at_the_next_sign_in() {
     app.register("alice", "correct horse battery").await;
     let weaker = HashParams { memory_kib: 512, iterations: 1, parallelism: 1 };
     let pw = gatehouse::domain::Password::parse_attempt("correct horse battery").unwrap();
-    let old = password::hash(&pw, weaker).unwrap();
+    let old = password::hash(&pw, weaker, &mut password::Workspace::default()).unwrap();
     sqlx::query("UPDATE users SET password_hash = $1").bind(&old).execute(app.state.db.pool()).await.unwrap();
 
     assert_eq!(app.login("alice", "wrong password").await.status(), 401);
