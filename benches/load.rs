@@ -96,21 +96,21 @@ fn main() {
 
     let mut t = Table::default();
     t.row(
-        "`GET /api/protected` (Bearer), req/s",
+        "GET /api/protected (Bearer), req/s",
         &count(api.rps()),
         &format!("{} bare axum + HS256", count(bare.rps())),
         Some((api.rps() / bare.rps(), Goal::AtLeast(0.75))),
     );
     t.row("  p50 / p99", &api.latency(), &bare.latency(), None);
     t.row(
-        "`GET /dashboard` (cookie, SSR), req/s",
+        "GET /dashboard (cookie, SSR), req/s",
         &count(page.rps()),
         &format!("{} bare axum + HS256", count(bare.rps())),
         Some((page.rps() / bare.rps(), Goal::AtLeast(0.40))),
     );
     t.row("  p50 / p99", &page.latency(), &bare.latency(), None);
     t.row(
-        &format!("`/dashboard` p99 during {STORM} concurrent sign-ins"),
+        &format!("/dashboard p99 during {STORM} concurrent sign-ins"),
         &ms(page_storm.p99),
         &format!("{} idle ({STEADY} connections)", ms(page_idle.p99)),
         Some((page_storm.p99.as_secs_f64() / page_idle.p99.as_secs_f64(), Goal::AtMost(2.0))),
@@ -126,19 +126,19 @@ fn main() {
         "peak RSS (storm included)",
         &mib(memory.peak_kib),
         &format!("{} idle after start", mib(idle_rss)),
-        Some((memory.peak_kib as f64 / 1024.0, Goal::Below(200.0))),
+        Some((memory.peak_kib as f64 / 1024.0, Goal::Below(200.0, "MiB"))),
     );
     t.row(
         "start-up to first 200, new SQLite database",
         &ms(startup.fresh),
         "median of 5",
-        Some((startup.fresh.as_secs_f64() * 1000.0, Goal::Below(300.0))),
+        Some((startup.fresh.as_secs_f64() * 1000.0, Goal::Below(300.0, "ms"))),
     );
     t.row(
         "start-up to first 200, existing database",
         &ms(startup.restart),
         "median of 5",
-        Some((startup.restart.as_secs_f64() * 1000.0, Goal::Below(300.0))),
+        Some((startup.restart.as_secs_f64() * 1000.0, Goal::Below(300.0, "ms"))),
     );
     t.row("browser bundle, gzip: wasm + JS (+ CSS)", &sizes.summary(), &sizes.raw(), None);
 
@@ -558,7 +558,8 @@ impl Sizes {
 enum Goal {
     AtLeast(f64),
     AtMost(f64),
-    Below(f64),
+    /// A limit and its unit.
+    Below(f64, &'static str),
     Report,
 }
 
@@ -573,7 +574,7 @@ impl Table {
             None => (String::new(), String::new(), String::new()),
             Some((r, Goal::AtLeast(t))) => (percent(r), format!(">= {}", percent(t)), met(r >= t)),
             Some((r, Goal::AtMost(t))) => (format!("{r:.2}x"), format!("<= {t}x"), met(r <= t)),
-            Some((v, Goal::Below(t))) => (String::new(), format!("< {t}"), met(v < t)),
+            Some((v, Goal::Below(t, unit))) => (String::new(), format!("< {t} {unit}"), met(v < t)),
             Some((r, Goal::Report)) => (percent(r), String::new(), String::new()),
         };
         let target = if verdict.is_empty() { target } else { format!("{target} {verdict}") };
