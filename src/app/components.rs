@@ -125,7 +125,10 @@ pub fn Forbidden() -> impl IntoView {
 }
 
 /// A labelled input; `hint` is shown under it and tied to it for
-/// assistive technology.
+/// assistive technology. A password field gets a Show/Hide button once the
+/// page is interactive (without JavaScript it would do nothing, so it
+/// stays hidden; it sits over the input's padding, so appearing moves
+/// nothing).
 #[component]
 pub fn Field(
     id: &'static str,
@@ -137,20 +140,45 @@ pub fn Field(
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     let described_by = if hint.is_some() { format!("{hint_id} form-error") } else { "form-error".to_owned() };
+    let secret = kind == "password";
+    let shown = RwSignal::new(false);
+    let interactive = RwSignal::new(false);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| interactive.set(true));
+    let input_type = move || if secret && shown.get() { "text" } else { kind };
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            <input
-                id=id
-                name=id
-                type=kind
-                autocomplete=autocomplete
-                required
-                maxlength=maxlength
-                aria-describedby=described_by
-                spellcheck="false"
-                autocapitalize="none"
-            />
+            <div class="input-wrap" class:has-reveal=secret>
+                <input
+                    id=id
+                    name=id
+                    type=input_type
+                    autocomplete=autocomplete
+                    required
+                    maxlength=maxlength
+                    aria-describedby=described_by
+                    spellcheck="false"
+                    autocapitalize="none"
+                />
+                {secret
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="reveal"
+                                hidden=move || !interactive.get()
+                                aria-controls=id
+                                aria-pressed=move || shown.get().to_string()
+                                data-testid=format!("{id}-reveal")
+                                on:click=move |_| shown.update(|s| *s = !*s)
+                            >
+                                {move || if shown.get() { "Hide" } else { "Show" }}
+                                <span class="visually-hidden">" password"</span>
+                            </button>
+                        }
+                    })}
+            </div>
             {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
         </div>
     }
