@@ -34,8 +34,8 @@ pub enum StartupError {
     Database(#[from] db::ConnectError),
     #[error(transparent)]
     Keys(#[from] keystore::KeystoreError),
-    #[error("invalid password hashing parameters")]
-    Hashing(#[from] crate::auth::password::HashError),
+    #[error("could not start password hashing")]
+    Hashing(#[from] crate::auth::hasher::HasherError),
     #[error("could not listen on {0}")]
     Bind(SocketAddr, #[source] std::io::Error),
     #[error(transparent)]

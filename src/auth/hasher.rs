@@ -26,6 +26,8 @@ pub enum HasherError {
     Hash(#[from] HashError),
     #[error("the hashing thread failed")]
     Stopped,
+    #[error("could not start a hashing thread")]
+    Spawn(#[source] std::io::Error),
 }
 
 type Job = Box<dyn FnOnce(&mut Workspace) + Send>;
@@ -74,8 +76,9 @@ impl Hasher {
     /// dropped.
     ///
     /// # Errors
-    /// [`HashError`] when `params` are invalid.
-    pub fn new(params: HashParams, threads: usize, max_waiting: usize) -> Result<Self, HashError> {
+    /// [`HasherError::Hash`] when `params` are invalid,
+    /// [`HasherError::Spawn`] when the OS refuses a thread.
+    pub fn new(params: HashParams, threads: usize, max_waiting: usize) -> Result<Self, HasherError> {
         let unmatchable = password::unmatchable(params)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
@@ -84,7 +87,7 @@ impl Hasher {
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || work(&queue))
-                .map_err(|_| HashError::OutOfMemory(0))?;
+                .map_err(HasherError::Spawn)?;
         }
         let shared = Shared { params, jobs, waiting: AtomicUsize::new(0), max_waiting, unmatchable };
         Ok(Self { shared: Arc::new(shared) })
