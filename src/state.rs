@@ -39,14 +39,14 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub db: Db,
     pub keys: Arc<Keys>,
-    pub tokens: Arc<TokenPolicy>,
+    pub tokens: TokenPolicy,
     pub refresh: RefreshPolicy,
     pub accounts: AccountPolicy,
     /// Origins whose browsers may change state with cookies.
-    pub origins: Arc<[String]>,
+    pub origins: Vec<String>,
     pub throttle: ThrottlePolicy,
     /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
-    pub proxies: Arc<TrustedProxies>,
+    pub proxies: TrustedProxies,
     /// This server terminates TLS itself.
     pub tls: bool,
     pub hasher: Hasher,

@@ -203,7 +203,7 @@ async fn a_token_signed_by_another_deployment_is_refused() {
     let t = token::issue_access(&foreign, &app.state.tokens, grant, "j".into(), START).unwrap();
     assert_unauthorized(app.protected_with_bearer(&t.token).await, "Token is invalid").await;
     // Same key, other audience.
-    let policy = TokenPolicy { audience: "billing".into(), ..(*app.state.tokens).clone() };
+    let policy = TokenPolicy { audience: "billing".into(), ..app.state.tokens.clone() };
     let grant = Grant { user_id: &user_id, role: Role::User, session_id: "s", auth_time: START };
     let t = token::issue_access(&app.state.keys.ring(START), &policy, grant, "j2".into(), START).unwrap();
     assert_unauthorized(app.protected_with_bearer(&t.token).await, "Token is invalid").await;
