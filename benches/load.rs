@@ -95,20 +95,17 @@ fn main() {
     let signed_in = storm.ok() as f64 / storm.secs;
 
     let mut t = Table::default();
-    t.row(
-        "GET /api/protected (Bearer), req/s",
-        &count(api.rps()),
-        &format!("{} bare axum + HS256", count(bare.rps())),
-        Some((api.rps() / bare.rps(), Goal::AtLeast(0.75))),
-    );
-    t.row("  p50 / p99", &api.latency(), &bare.latency(), None);
-    t.row(
-        "GET /dashboard (cookie, SSR), req/s",
-        &count(page.rps()),
-        &format!("{} bare axum + HS256", count(bare.rps())),
-        Some((page.rps() / bare.rps(), Goal::AtLeast(0.40))),
-    );
-    t.row("  p50 / p99", &page.latency(), &bare.latency(), None);
+    for (what, load, share) in
+        [("GET /api/protected (Bearer)", &api, 0.75), ("GET /dashboard (cookie, SSR)", &page, 0.40)]
+    {
+        t.row(
+            &format!("{what}, req/s"),
+            &count(load.rps()),
+            &format!("{} bare axum + HS256", count(bare.rps())),
+            Some((load.rps() / bare.rps(), Goal::AtLeast(share))),
+        );
+        t.row("  p50 / p99", &load.latency(), &bare.latency(), None);
+    }
     t.row(
         &format!("/dashboard p99 during {STORM} concurrent sign-ins"),
         &ms(page_storm.p99),
