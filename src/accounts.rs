@@ -17,8 +17,8 @@ pub use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::{self, RefreshToken, Verdict};
 use crate::auth::token::{self, Grant, Issued};
 use crate::db::audit::Event;
-use crate::db::{resets, sessions, users};
-use crate::domain::{AuditKind, Password, Role, SessionSummary, Username};
+use crate::db::{audit, resets, sessions, users};
+use crate::domain::{AccountOverview, AuditKind, Password, Role, SessionSummary, Username};
 use crate::error::{AppError, db_error};
 use crate::state::AppState;
 
@@ -69,7 +69,7 @@ impl From<RefreshError> for AppError {
             RefreshError::SessionEnded => "Session has ended; sign in again",
             RefreshError::Reused => "Refresh token was already used; the session has been ended for safety",
             RefreshError::AccountUnavailable => "Account is not available",
-            RefreshError::Internal => return AppError::Internal,
+            RefreshError::Internal => return AppError::unexpected(),
         };
         AppError::Unauthorized(msg.to_owned())
     }
@@ -232,7 +232,7 @@ pub async fn reauthenticate(
     let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
     let place = state.hasher.reserve().map_err(hasher_error)?;
     let attempt = attempts::password(state, client, &user.username).await?;
-    let record = users::find_by_id(&state.db, &user.id).await.map_err(db_error)?.ok_or(AppError::Internal)?;
+    let record = users::find_by_id(&state.db, &user.id).await.map_err(db_error)?.ok_or_else(AppError::unexpected)?;
     let matched = place.verify(password, Some(record.password_hash)).await.map_err(hasher_error)?;
     let now = state.clock.now();
     let mine =
@@ -410,12 +410,12 @@ pub async fn change_password(
 ) -> Result<u64, AppError> {
     user.require_fresh(state.clock.now(), state.accounts.reauth_window)?;
     let current = Password::parse_attempt(current).map_err(|e| AppError::invalid("current_password", e))?;
-    let username = Username::parse(&user.username).map_err(|_| AppError::Internal)?;
+    let username = Username::parse(&user.username).map_err(|_| AppError::unexpected())?;
     let new = form.parse(&username)?;
     if new.expose() == current.expose() {
         return Err(AppError::invalid("new_password", "Choose a password different from your current one."));
     }
-    let record = users::find_by_id(&state.db, &user.id).await.map_err(db_error)?.ok_or(AppError::Internal)?;
+    let record = users::find_by_id(&state.db, &user.id).await.map_err(db_error)?.ok_or_else(AppError::unexpected)?;
     if !state.hasher.verify(current, Some(record.password_hash)).await.map_err(hasher_error)? {
         return Err(AppError::invalid("current_password", "Your current password is not correct."));
     }
@@ -506,7 +506,7 @@ pub async fn reset_password(
         ResetLink::Live { username } => username,
         ResetLink::Dead(why) => return Err(dead(why)),
     };
-    let username = Username::parse(&username).map_err(|_| AppError::Internal)?;
+    let username = Username::parse(&username).map_err(|_| AppError::unexpected())?;
     let password_hash = state.hasher.hash(form.parse(&username)?).await.map_err(hasher_error)?;
     let event = Event { detail: "all sessions ended", ..event(AuditKind::ResetUsed, client, state.clock.now()) };
     match resets::consume(&state.db, &hash, &password_hash, &event).await.map_err(db_error)? {
@@ -541,10 +541,34 @@ pub async fn end_session(
     }
 }
 
-/// `user`'s live sessions, newest use first, the current one marked.
+/// How many security events the dashboard lists.
+pub const RECENT_EVENTS: u32 = 6;
+
+/// The signed-in person's account at a glance: sessions, the sign-in
+/// before this one, and recent security events.
 ///
 /// # Errors
-/// [`AppError::Internal`] when they cannot be read.
+/// [`AppError::Unavailable`] or [`AppError::Internal`] when they cannot be read.
+pub async fn overview(state: &AppState, user: &CurrentUser) -> Result<AccountOverview, AppError> {
+    let sessions = list_sessions(state, user).await?;
+    let this_began = sessions.iter().find(|s| s.current).map_or(i64::MAX, |s| s.created_at);
+    let sign_ins = audit::concerning(&state.db, &user.id, Some(AuditKind::SignIn), 20).await.map_err(db_error)?;
+    // The newest successful sign-in began this session, unless it is older.
+    let mut succeeded = sign_ins.into_iter().filter(|e| e.success);
+    let previous_sign_in = match succeeded.next() {
+        Some(e) if e.at < this_began => Some(e),
+        Some(_) => succeeded.next(),
+        None => None,
+    };
+    let recent = audit::concerning(&state.db, &user.id, None, RECENT_EVENTS).await.map_err(db_error)?;
+    Ok(AccountOverview { sessions, previous_sign_in, recent })
+}
+
+/// `user`'s live sessions, this device first, then the most recently
+/// used.
+///
+/// # Errors
+/// [`AppError::Unavailable`] or [`AppError::Internal`] when they cannot be read.
 pub async fn list_sessions(state: &AppState, user: &CurrentUser) -> Result<Vec<SessionSummary>, AppError> {
     let now = state.clock.now();
     let rows = sessions::list_live(&state.db, &user.id, now - state.refresh.absolute_ttl, now - state.refresh.idle_ttl)

@@ -41,8 +41,11 @@ pub enum AppError {
     /// when it is back.
     #[error("Gatehouse cannot reach its database right now. Please try again in a moment.")]
     Unavailable,
+    /// Something failed that the person cannot fix. `reference` is the
+    /// request's id, to quote to whoever runs the service: the log lines
+    /// of the cause carry the same id.
     #[error("Something went wrong on our side. Please try again in a moment.")]
-    Internal,
+    Internal { reference: Option<String> },
     /// Only produced in the browser, when the server could not be reached.
     #[error("Could not reach the server. Check your connection and try again.")]
     Network,
@@ -65,7 +68,7 @@ impl AppError {
             Self::TooLarge(_) => 413,
             Self::TooManyAttempts { .. } => 429,
             Self::Busy | Self::Unavailable | Self::Network => 503,
-            Self::Internal => 500,
+            Self::Internal { .. } => 500,
         }
     }
 
@@ -80,15 +83,39 @@ impl AppError {
     }
 
     /// Logs `cause` with its whole chain and returns the generic error: the
-    /// client learns only that something failed.
+    /// client learns only that something failed, and which request it was.
     #[cfg(feature = "ssr")]
     #[track_caller]
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let at = std::panic::Location::caller();
         tracing::error!(error = %crate::telemetry::chain(cause), at = %at, "internal error");
-        Self::Internal
+        Self::unexpected()
+    }
+
+    /// The generic error, naming the request being served (the
+    /// `X-Request-Id` the server gave it) when there is one.
+    pub fn unexpected() -> Self {
+        Self::Internal { reference: request_id() }
     }
 }
+
+/// The id of the request being served, inside a page render or server
+/// function (elsewhere, and in the browser, there is none).
+fn request_id() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+        let id = parts.headers.get(REQUEST_ID)?.to_str().ok()?;
+        // Our own ids are UUIDs; a client's odd one is not echoed.
+        (id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then(|| id.to_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
+/// The header naming each request, set on the way in and echoed on the
+/// response.
+pub const REQUEST_ID: &str = "x-request-id";
 
 /// A database failure, logged where it happened: a database that cannot
 /// be reached is [`AppError::Unavailable`] (503, and it passes), anything
@@ -123,7 +150,7 @@ impl FromServerFnError for AppError {
                 message: "The form could not be read. Reload the page and try again.".into(),
             },
             ServerFnErrorErr::Request(_) => Self::Network,
-            _ => Self::Internal,
+            _ => Self::unexpected(),
         }
     }
 }

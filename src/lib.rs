@@ -11,6 +11,8 @@ pub mod auth;
 pub mod domain;
 /// The error every boundary speaks, shared with the browser.
 pub mod error;
+/// The one-time message a page shows after a redirect.
+pub mod flash;
 
 /// Register, sign in, re-authenticate, sign out, change or reset a password: the rules shared by every entry point.
 #[cfg(feature = "ssr")]

@@ -151,18 +151,40 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 /// Wraps every server function response:
 /// - a `Location` may only point back at this site (leptos_axum redirects
 ///   plain form posts to their `Referer`, which a cross-site form controls);
+/// - a plain form post that failed returns to its page with the error (and
+///   the username it carried) in the one-time flash cookie, not in the URL
+///   where a crafted link could put words in our mouth;
 /// - an error gets the status its [`AppError`] names instead of a blanket 500;
 /// - nothing is cached.
+///
+/// Pages never accept an error from their URL: one there is dropped by a
+/// redirect to the same page without it.
 pub async fn server_fn_boundary(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with(SERVER_FN_PREFIX) {
-        return next.run(req).await;
+        return match without_url_error(req.uri()) {
+            Some(clean) if matches!(*req.method(), Method::GET | Method::HEAD) => see_other(&clean),
+            _ => next.run(req).await,
+        };
     }
+    let plain_post = *req.method() == Method::POST && accepts_html(req.headers());
+    let request_id = req.headers().get(crate::error::REQUEST_ID).cloned();
+    let (req, typed_username) = if plain_post {
+        match typed_username(req).await {
+            Ok(read) => read,
+            Err(refusal) => return refusal,
+        }
+    } else {
+        (req, None)
+    };
     let mut res = next.run(req).await;
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 
     if let Some(location) = res.headers().get(header::LOCATION) {
         let safe = same_site_location(location, &state.origins);
         res.headers_mut().insert(header::LOCATION, safe);
+    }
+    if plain_post {
+        move_error_to_flash(&mut res, typed_username, request_id);
     }
 
     if res.status() == StatusCode::INTERNAL_SERVER_ERROR && is_json(res.headers()) {
@@ -175,6 +197,84 @@ pub async fn server_fn_boundary(State(state): State<AppState>, req: Request, nex
             }
         }
         return Response::from_parts(parts, Body::from(bytes));
+    }
+    res
+}
+
+/// Whether the caller is a browser posting a plain form (no JavaScript):
+/// it wants a page back, not data.
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
+/// Reads the form body to keep the `username` it carries (never any other
+/// field), and rebuilds the request around the same bytes.
+async fn typed_username(req: Request) -> Result<(Request, Option<String>), Response> {
+    #[derive(serde::Deserialize)]
+    struct Typed {
+        username: Option<String>,
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        let msg = format!("Request body is too large (limit {} KiB)", MAX_BODY_BYTES / 1024);
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, msg).into_response());
+    };
+    let typed = serde_urlencoded::from_bytes::<Typed>(&bytes).ok().and_then(|t| t.username);
+    Ok((Request::from_parts(parts, Body::from(bytes)), typed))
+}
+
+/// The error leptos_axum put into the redirect's URL, moved into the flash
+/// cookie with the typed username.
+fn move_error_to_flash(res: &mut Response, typed_username: Option<String>, request_id: Option<HeaderValue>) {
+    let Some(location) = res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()) else {
+        return;
+    };
+    let Ok(uri) = location.parse::<Uri>() else {
+        return;
+    };
+    let Some(encoded) = query_pairs(&uri).into_iter().find(|(k, _)| k == "__err").map(|(_, v)| v) else {
+        return;
+    };
+    let error = decode_url_error(&encoded).unwrap_or_else(|| AppError::Internal {
+        reference: request_id.and_then(|id| id.to_str().ok().map(str::to_owned)),
+    });
+    let clean = without_url_error(&uri).unwrap_or_else(|| uri.path().to_owned());
+    let flash = crate::flash::Flash::failed(error, typed_username);
+    let h = res.headers_mut();
+    h.insert(header::LOCATION, HeaderValue::from_str(&clean).unwrap_or(HeaderValue::from_static("/")));
+    if let Some(cookie) = cookies::set_flash(&flash) {
+        h.append(header::SET_COOKIE, cookie);
+    }
+}
+
+/// leptos_axum's URL form of a server function error: base64url JSON.
+fn decode_url_error(encoded: &str) -> Option<AppError> {
+    use base64::Engine as _;
+    let json = base64::engine::general_purpose::URL_SAFE.decode(encoded).ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+/// The path and query of `uri` without the error leptos_axum would read
+/// from it, or `None` when it carries none.
+fn without_url_error(uri: &Uri) -> Option<String> {
+    let pairs = query_pairs(uri);
+    let is_error = |k: &str| k == "__err" || k == "__path";
+    if !pairs.iter().any(|(k, _)| is_error(k)) {
+        return None;
+    }
+    let kept: Vec<_> = pairs.into_iter().filter(|(k, _)| !is_error(k)).collect();
+    let query = serde_urlencoded::to_string(kept).unwrap_or_default();
+    Some(if query.is_empty() { uri.path().to_owned() } else { format!("{}?{query}", uri.path()) })
+}
+
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    uri.query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default()
+}
+
+fn see_other(location: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, value);
     }
     res
 }
@@ -223,6 +323,30 @@ mod tests {
         assert_eq!(check(back, "https://app.example"), "/login?next=%2Fx&__err=abc");
         assert_eq!(check("https://APP.example/login", "https://app.example"), "/login");
         assert_eq!(check("http://127.0.0.1:3000/login", "http://127.0.0.1:3000"), "/login");
+    }
+
+    #[test]
+    fn errors_are_taken_out_of_urls_and_the_rest_is_kept() {
+        let uri = |s: &'static str| Uri::from_static(s);
+        assert_eq!(
+            without_url_error(&uri("/login?next=%2Fx&__path=%2F_fn%2Flogin&__err=abc")).as_deref(),
+            Some("/login?next=%2Fx")
+        );
+        assert_eq!(without_url_error(&uri("/login?__err=abc")).as_deref(), Some("/login"));
+        assert_eq!(without_url_error(&uri("/login?__path=x")).as_deref(), Some("/login"));
+        assert_eq!(without_url_error(&uri("/login?next=%2Fx")), None);
+        assert_eq!(without_url_error(&uri("/login")), None);
+    }
+
+    #[test]
+    fn a_url_error_decodes_only_when_it_is_ours() {
+        use base64::Engine as _;
+        let ours =
+            base64::engine::general_purpose::URL_SAFE.encode(serde_json::to_vec(&AppError::BadCredentials).unwrap());
+        assert_eq!(decode_url_error(&ours), Some(AppError::BadCredentials));
+        for junk in ["", "%%%", "bm90IGpzb24=", "eyJOb3BlIjoxfQ=="] {
+            assert_eq!(decode_url_error(junk), None, "{junk}");
+        }
     }
 
     #[test]

@@ -188,7 +188,7 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos = state.leptos.clone();
-    let request_id = HeaderName::from_static("x-request-id");
+    let request_id = HeaderName::from_static(crate::error::REQUEST_ID);
     let (api, api_doc) = api::router();
     let openapi = api::openapi(api_doc).to_json().unwrap_or_default();
     Router::new()
@@ -221,7 +221,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), middleware::resolve_client))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            let id = req.headers().get(crate::error::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

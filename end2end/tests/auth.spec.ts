@@ -10,7 +10,7 @@ test.describe("with JavaScript", () => {
     await page.screenshot({ path: "screenshots/dashboard.png", fullPage: true });
 
     await new Dashboard(page).signOut();
-    await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+    await expect(page).toHaveURL(/\/login$/);
     await expect(new LoginPage(page).notice()).toHaveText("You have been signed out.");
     await expect(page.getByTestId("header-user")).toHaveCount(0);
     await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
@@ -62,12 +62,12 @@ test.describe("with JavaScript", () => {
     const name = uniqueName();
     await new RegisterPage(page).open();
     await new RegisterPage(page).register(name);
-    await expect(page).toHaveURL(/registered=1/);
+    await expect(page).toHaveURL(/\/login$/);
     const login = new LoginPage(page);
     await hydrated(page);
     await login.signIn(name, "not the password");
     await expect(login.error()).toHaveText("Bad username or password");
-    await expect(login.notice()).toHaveCount(0);
+    await expect(login.notice()).toBeHidden();
     await expect(page).toHaveURL(/\/login/);
     await page.screenshot({ path: "screenshots/login-error.png", fullPage: true });
     await login.signIn("nobody-" + name.slice(0, 20), "not the password");
@@ -78,16 +78,20 @@ test.describe("with JavaScript", () => {
     const register = new RegisterPage(page);
     await register.open();
     await register.register("ab", PASSWORD);
-    await expect(page.getByTestId("form-error")).toHaveText("Usernames are at least 3 characters long.");
+    await expect(page.getByTestId("username-error")).toHaveText("Usernames are at least 3 characters long.");
+    await expect(page.getByLabel("Username")).toBeFocused();
+    await expect(page.getByLabel("Username")).toHaveAttribute("aria-invalid", "true");
     await register.register(uniqueName(), "short");
-    await expect(page.getByTestId("form-error")).toHaveText("Passwords are at least 8 characters long.");
+    await expect(page.getByTestId("password-error")).toHaveText("Passwords are at least 8 characters long.");
+    await expect(page.getByTestId("username-error")).toBeHidden();
+    await expect(page.getByLabel("Password", { exact: true })).toBeFocused();
   });
 
   test("a hostile next parameter lands on the dashboard instead", async ({ page }) => {
     const name = uniqueName();
     await new RegisterPage(page).open();
     await new RegisterPage(page).register(name);
-    await expect(page).toHaveURL(/registered=1/);
+    await expect(page).toHaveURL(/\/login$/);
     for (const next of ["//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"]) {
       const login = new LoginPage(page);
       await login.open(`?next=${encodeURIComponent(next)}`);
@@ -100,7 +104,7 @@ test.describe("with JavaScript", () => {
     const name = uniqueName();
     await new RegisterPage(page).open();
     await new RegisterPage(page).register(name);
-    await expect(page).toHaveURL(/registered=1/);
+    await expect(page).toHaveURL(/\/login$/);
     await page.goto("/dashboard");
     await expect(page).toHaveURL(/next=%2Fdashboard/);
     await hydrated(page);
@@ -124,7 +128,7 @@ test.describe("without JavaScript", () => {
   test("the whole journey works with plain form posts", async ({ page }) => {
     await registerAndSignIn(page, false);
     await new Dashboard(page).signOut();
-    await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+    await expect(page).toHaveURL(/\/login$/);
     await page.goto("/dashboard");
     await expect(page).toHaveURL(/\/login\?next=%2Fdashboard$/);
   });

@@ -26,7 +26,7 @@ test("someone can register and sign in with the keyboard alone", async ({ page }
   const name = uniqueName("kb");
   await new RegisterPage(page).open();
   await new RegisterPage(page).register(name);
-  await expect(page).toHaveURL(/\/login\?registered=1$/);
+  await expect(page).toHaveURL(/\/login$/);
   await hydrated(page);
 
   // From the top of the page, Tab reaches the username field.

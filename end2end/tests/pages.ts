@@ -60,8 +60,9 @@ export class LoginPage {
     return this.page.getByTestId("form-error");
   }
 
+  /** The one-time message the step before left for this page. */
   notice() {
-    return this.page.getByTestId("notice");
+    return this.page.getByTestId("flash");
   }
 }
 
@@ -83,7 +84,7 @@ export async function registerAndSignIn(page: Page, js = true): Promise<string> 
   const register = new RegisterPage(page, js);
   await register.open();
   await register.register(name);
-  await expect(page).toHaveURL(/\/login\?registered=1$/);
+  await expect(page).toHaveURL(/\/login$/);
   await hydrated(page, js);
   await new LoginPage(page, js).signIn(name);
   await expect(page).toHaveURL(/\/dashboard$/);

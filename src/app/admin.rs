@@ -34,7 +34,7 @@ pub struct Outcome {
 /// One change to an account: `action` is `make-admin`, `make-user`,
 /// `disable`, `enable`, `end-sessions` or `reset-link`. A hydrated page
 /// gets the outcome back; a plain form post is sent back to `back` (the
-/// list as it was) with the notice.
+/// list as it was), which shows the notice once.
 #[server(prefix = "/_fn", endpoint = "admin/account")]
 pub async fn administer(
     user_id: String,
@@ -82,10 +82,7 @@ pub async fn administer(
         } else {
             notice.clone()
         };
-        let back = crate::domain::safe_next_path(Some(back.as_deref().unwrap_or("/admin"))).to_owned();
-        let separator = if back.contains('?') { '&' } else { '?' };
-        let query = serde_urlencoded::to_string([("notice", notice.as_str())]).unwrap_or_default();
-        leptos_axum::redirect(&format!("{back}{separator}{query}"));
+        ssr::redirect_with_notice(crate::domain::safe_next_path(Some(back.as_deref().unwrap_or("/admin"))), &notice);
     }
     Ok(Outcome { notice, link })
 }

@@ -6,8 +6,9 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Role, SessionSummary};
+use crate::domain::{AccountOverview, Role, SessionSummary};
 use crate::error::AppError;
+use crate::flash::Flash;
 
 /// What the browser may know about the signed-in person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +34,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 pub async fn register(username: String, password: String) -> Result<(), AppError> {
     let state = ssr::state()?;
     crate::accounts::sign_up(&state, &username, &password, &ssr::client()?).await?;
-    leptos_axum::redirect("/login?registered=1");
+    ssr::redirect_with_notice("/login", "Your account is ready. Sign in to continue.");
     Ok(())
 }
 
@@ -45,7 +46,7 @@ pub async fn logout() -> Result<(), AppError> {
     let (state, parts, client) = (ssr::state()?, ssr::parts()?, ssr::client()?);
     match guard::authenticate(&state, &parts.headers).await {
         Ok(user) => crate::accounts::sign_out(&state, &user, &client).await?,
-        Err(guard::AuthError::Internal) => return Err(AppError::Internal),
+        Err(guard::AuthError::Internal) => return Err(AppError::unexpected()),
         Err(_) => {
             if let Some(refresh) = cookies::read_refresh(&parts.headers) {
                 crate::accounts::sign_out_by_refresh(&state, &refresh, &client).await?;
@@ -53,7 +54,7 @@ pub async fn logout() -> Result<(), AppError> {
         }
     }
     ssr::signed_out(cookies::clear_all());
-    leptos_axum::redirect("/login?signed_out=1");
+    ssr::redirect_with_notice("/login", "You have been signed out.");
     Ok(())
 }
 
@@ -63,7 +64,7 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
     let (state, user) = ssr::signed_in().await?;
     crate::accounts::sign_out_everywhere(&state, &user, false, &ssr::client()?).await?;
     ssr::signed_out(crate::auth::cookies::clear_all());
-    leptos_axum::redirect("/login?signed_out=1");
+    ssr::redirect_with_notice("/login", "You have been signed out on every device.");
     Ok(())
 }
 
@@ -73,9 +74,28 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Option<Viewer>, AppError> {
     match ssr::signed_in().await {
         Ok((_, user)) => Ok(Some(Viewer { username: user.username, role: user.role })),
-        Err(AppError::Internal) => Err(AppError::Internal),
+        Err(e @ AppError::Internal { .. }) => Err(e),
         Err(_) => Ok(None),
     }
+}
+
+/// What every page needs besides its own data: who is signed in, and the
+/// flash left for this page load.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Frame {
+    pub viewer: Option<Viewer>,
+    pub flash: Option<Flash>,
+}
+
+/// The page context, fetched once per navigation. Taking the flash
+/// clears its cookie: it is shown once.
+#[server(prefix = "/_fn", endpoint = "page")]
+pub async fn page_context() -> Result<Frame, AppError> {
+    let flash = crate::auth::cookies::read_flash(&ssr::parts()?.headers);
+    if flash.is_some() {
+        ssr::set_cookies([crate::auth::cookies::clear_flash()]);
+    }
+    Ok(Frame { viewer: current_user().await?, flash })
 }
 
 /// Changes the signed-in person's password; every other session ends.
@@ -90,9 +110,15 @@ pub async fn change_password(
     let (state, user) = ssr::signed_in().await?;
     let form = NewPasswordForm { new: &new_password, confirm: Some(&confirm_password) };
     crate::accounts::change_password(&state, &user, &form, &current_password, &ssr::client()?).await?;
-    leptos_axum::redirect("/account?changed=1");
+    // A hydrated page says so itself; a plain form post gets the page again.
+    if ssr::is_plain_form_post()? {
+        ssr::redirect_with_notice("/account", PASSWORD_CHANGED);
+    }
     Ok(())
 }
+
+/// What a successful password change says.
+pub const PASSWORD_CHANGED: &str = "Your password was changed. Every other session has been signed out.";
 
 /// Confirms the signed-in person's password before sensitive actions,
 /// then returns them to `next`.
@@ -133,8 +159,15 @@ pub async fn reset_password(token: String, new_password: String, confirm_passwor
     let form = NewPasswordForm { new: &new_password, confirm: Some(&confirm_password) };
     crate::accounts::reset_password(&state, &token, &form, &ssr::client()?).await?;
     ssr::set_cookies(crate::auth::cookies::clear_all());
-    leptos_axum::redirect("/login?reset=1");
+    ssr::redirect_with_notice("/login", "Your new password is set and every old session has ended. Sign in with it.");
     Ok(())
+}
+
+/// The signed-in person's account at a glance, for the dashboard.
+#[server(prefix = "/_fn", endpoint = "overview")]
+pub async fn overview() -> Result<AccountOverview, AppError> {
+    let (state, user) = ssr::signed_in().await?;
+    crate::accounts::overview(&state, &user).await
 }
 
 /// The signed-in person's live sessions.
@@ -144,18 +177,28 @@ pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
     crate::accounts::list_sessions(&state, &user).await
 }
 
-/// Ends one of the signed-in person's sessions, or all the others.
+/// What ending sessions says.
+pub const ENDED_ONE: &str = "That session has ended: the device it was on is signed out.";
+pub const ENDED_OTHERS: &str = "Every other session has ended. This device stays signed in.";
+
+/// Ends one of the signed-in person's sessions, or all the others, and
+/// says what it did.
 #[server(prefix = "/_fn", endpoint = "end-session")]
-pub async fn end_session(session_id: String) -> Result<(), AppError> {
+pub async fn end_session(session_id: String) -> Result<String, AppError> {
     let (state, user) = ssr::signed_in().await?;
     let client = ssr::client()?;
-    if session_id == "others" {
+    let notice = if session_id == "others" {
         crate::accounts::sign_out_everywhere(&state, &user, true, &client).await?;
+        ENDED_OTHERS
     } else {
         crate::accounts::end_session(&state, &user, &session_id, &client).await?;
+        ENDED_ONE
+    };
+    // A hydrated page reloads its list and says so itself.
+    if ssr::is_plain_form_post()? {
+        ssr::redirect_with_notice("/sessions", notice);
     }
-    leptos_axum::redirect("/sessions");
-    Ok(())
+    Ok(notice.to_owned())
 }
 
 #[cfg(feature = "ssr")]
@@ -168,19 +211,20 @@ pub(crate) mod ssr {
     use crate::auth::cookies;
     use crate::auth::guard::{self, Client, CurrentUser};
     use crate::error::AppError;
+    use crate::flash::Flash;
     use crate::state::AppState;
 
     pub fn state() -> Result<AppState, AppError> {
         use_context::<AppState>().ok_or_else(|| {
             tracing::error!("AppState missing from the server function context");
-            AppError::Internal
+            AppError::unexpected()
         })
     }
 
     pub fn parts() -> Result<Parts, AppError> {
         use_context::<Parts>().ok_or_else(|| {
             tracing::error!("request parts missing from the server function context");
-            AppError::Internal
+            AppError::unexpected()
         })
     }
 
@@ -216,16 +260,25 @@ pub(crate) mod ssr {
         }
     }
 
-    /// Clears `cookies` and tells the browser to drop everything it kept
-    /// for this site (cache, cookies, storage): the end of a sign-out.
+    /// Clears `cookies` and tells the browser to drop what it cached or
+    /// stored for this site: the end of a sign-out. Not `"cookies"`: ours
+    /// are cleared by name, and that directive would also wipe every
+    /// cookie of sibling subdomains (other apps on the same registrable
+    /// domain) and the flash that says the sign-out happened.
     pub fn signed_out(cookies: impl IntoIterator<Item = HeaderValue>) {
         set_cookies(cookies);
         if let Some(response) = use_context::<ResponseOptions>() {
             response.insert_header(
                 header::HeaderName::from_static("clear-site-data"),
-                HeaderValue::from_static(r#""cache", "cookies", "storage""#),
+                HeaderValue::from_static(r#""cache", "storage""#),
             );
         }
+    }
+
+    /// Sends the browser to `path`, which shows `notice` once.
+    pub fn redirect_with_notice(path: &str, notice: &str) {
+        set_cookies(cookies::set_flash(&Flash::notice(notice)));
+        leptos_axum::redirect(path);
     }
 
     pub fn set_cookies(values: impl IntoIterator<Item = HeaderValue>) {

@@ -62,12 +62,11 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
         <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
         <Router>
-            <components::Header />
-            <main id="main">
+            <components::Layout>
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("") view=HomePage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/register") view=RegisterPage />
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
@@ -76,7 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
                 </Routes>
-            </main>
+            </components::Layout>
         </Router>
     }
 }

@@ -1,4 +1,5 @@
-//! The access-token cookie: how it is written, cleared and read.
+//! The session cookies and the one-time flash cookie: how they are
+//! written, cleared and read.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -12,6 +13,12 @@ pub const ACCESS_COOKIE: &str = "__Host-gatehouse-access";
 /// The refresh token's cookie. Path=/ is the narrowest that works: any
 /// protected page may need a silent refresh while it is rendered.
 pub const REFRESH_COOKIE: &str = "__Host-gatehouse-refresh";
+
+/// The one-time message for the next page ([`crate::flash::Flash`]).
+pub const FLASH_COOKIE: &str = "__Host-gatehouse-flash";
+
+/// A flash lives until the next page load, and at most this long.
+const FLASH_SECONDS: i64 = 60;
 
 /// A `Set-Cookie` value carrying the access `token` for `max_age` seconds:
 /// HttpOnly (no script can read it), Secure, SameSite=Lax, host-only.
@@ -27,6 +34,22 @@ pub fn set_refresh(token: &str, max_age: i64) -> HeaderValue {
 /// `Set-Cookie` values that delete both cookies.
 pub fn clear_all() -> [HeaderValue; 2] {
     [build(ACCESS_COOKIE, "", 0), build(REFRESH_COOKIE, "", 0)]
+}
+
+/// A `Set-Cookie` value carrying `flash` to the next page, or `None`
+/// when it is too large to carry.
+pub fn set_flash(flash: &crate::flash::Flash) -> Option<HeaderValue> {
+    flash.encode().map(|value| build(FLASH_COOKIE, &value, FLASH_SECONDS))
+}
+
+/// A `Set-Cookie` value that deletes the flash once it has been shown.
+pub fn clear_flash() -> HeaderValue {
+    build(FLASH_COOKIE, "", 0)
+}
+
+/// The flash the request carries, if a readable one.
+pub fn read_flash(headers: &HeaderMap) -> Option<crate::flash::Flash> {
+    read(headers, FLASH_COOKIE).and_then(|v| crate::flash::Flash::decode(&v))
 }
 
 fn build(name: &'static str, value: &str, max_age: i64) -> HeaderValue {

@@ -107,25 +107,54 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
-    let items = rows
-        .iter()
-        .map(|r| {
-            let kind: String = r.try_get("kind")?;
-            Ok(AuditEntry {
-                id: r.try_get("id")?,
-                at: r.try_get("at")?,
-                kind: AuditKind::from_stored(&kind)
-                    .ok_or_else(|| sqlx::Error::Decode(format!("unknown audit kind '{kind}'").into()))?,
-                success: r.try_get::<String, _>("outcome")? == "success",
-                actor: r.try_get("actor")?,
-                subject: r.try_get("subject")?,
-                ip: r.try_get("ip")?,
-                user_agent: r.try_get("user_agent")?,
-                detail: r.try_get("detail")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
+    let items = rows.iter().map(entry).collect::<Result<_, sqlx::Error>>()?;
     Ok(Page { items, page, per_page, total })
+}
+
+/// The newest events about the account `user_id` (as subject or actor),
+/// newest first: of `kind`, or of every kind but token refreshes (routine,
+/// every few minutes, and not news to anyone).
+///
+/// # Errors
+/// Database failures.
+pub async fn concerning(
+    db: &Db,
+    user_id: &str,
+    kind: Option<AuditKind>,
+    limit: u32,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT e.id, e.at, e.kind, e.outcome, e.ip, e.user_agent, e.detail,
+                a.username AS actor, COALESCE(s.username, e.username) AS subject
+         FROM audit_events e
+         LEFT JOIN users a ON a.id = e.actor_id
+         LEFT JOIN users s ON s.id = e.subject_id
+         WHERE (e.subject_id = $1 OR e.actor_id = $1)
+           AND (e.kind = $2 OR ($2 = '' AND e.kind <> 'refresh'))
+         ORDER BY e.at DESC, e.id DESC LIMIT $3",
+    )
+    .bind(user_id)
+    .bind(kind.map_or("", AuditKind::as_str))
+    .bind(i64::from(limit))
+    .fetch_all(db.readers())
+    .await?;
+    rows.iter().map(entry).collect()
+}
+
+fn entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry, sqlx::Error> {
+    let kind: String = r.try_get("kind")?;
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        kind: AuditKind::from_stored(&kind)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown audit kind '{kind}'").into()))?,
+        success: r.try_get::<String, _>("outcome")? == "success",
+        actor: r.try_get("actor")?,
+        subject: r.try_get("subject")?,
+        ip: r.try_get("ip")?,
+        user_agent: r.try_get("user_agent")?,
+        detail: r.try_get("detail")?,
+    })
 }
 
 /// Deletes events older than `before`. Returns how many.

@@ -61,6 +61,12 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// "Firefox on Linux · 203.0.113.7": a device and the address it came from.
+pub fn device_and_address(user_agent: &str, ip: &str) -> String {
+    let ip = if ip.is_empty() { "address unknown" } else { ip };
+    format!("{} · {ip}", describe_user_agent(user_agent))
+}
+
 /// `2026-11-22 12:16 UTC` from Unix seconds.
 pub fn format_utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);

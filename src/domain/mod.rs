@@ -12,10 +12,10 @@ mod session;
 mod username;
 
 pub use admin::{AuditEntry, AuditKind, Page, UserSummary};
-pub use display::{describe_user_agent, format_utc, query_string};
+pub use display::{describe_user_agent, device_and_address, format_utc, query_string};
 pub use next_path::{DEFAULT_AFTER_SIGN_IN, safe_next_path};
 pub use pages::{PROTECTED_PAGES, PageRule, page_rule};
 pub use password::{Password, PasswordError};
 pub use role::Role;
-pub use session::SessionSummary;
+pub use session::{AccountOverview, SessionSummary};
 pub use username::{Username, UsernameError};

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 pub const ACCESS_COOKIE: &str = "__Host-gatehouse-access";
 pub const REFRESH_COOKIE: &str = "__Host-gatehouse-refresh";
+pub const FLASH_COOKIE: &str = "__Host-gatehouse-flash";
 pub const START: i64 = 1_900_000_000;
 
 pub struct TestApp {
@@ -197,6 +198,15 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// Follows `res`'s redirect as a browser would: with the flash cookie
+    /// it set, and `session` (an access token) if given.
+    pub async fn follow(&self, res: &Response, session: Option<&str>) -> Response {
+        let flash = flash_cookie(res.headers()).expect("the redirect leaves a flash");
+        let mut cookies = vec![(FLASH_COOKIE, flash.as_str())];
+        cookies.extend(session.map(|s| (ACCESS_COOKIE, s)));
+        self.page_with(&location(res), &cookies).await
+    }
+
     /// A plain HTML form post to a server function (the no-JS path).
     pub async fn form_post(&self, path: &str, form: &[(&str, &str)], referer: &str, cookie: Option<&str>) -> Response {
         let mut req = self
@@ -291,6 +301,13 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 /// The whole `Set-Cookie` line for the access cookie, if any.
 pub fn set_cookie_line(headers: &HeaderMap) -> Option<String> {
     cookie_line(headers, ACCESS_COOKIE)
+}
+
+/// The flash cookie's value a response set, unless it cleared it.
+pub fn flash_cookie(headers: &HeaderMap) -> Option<String> {
+    let line = cookie_line(headers, FLASH_COOKIE)?;
+    let value = line[FLASH_COOKIE.len() + 1..].split(';').next()?;
+    (!value.is_empty()).then(|| value.to_owned())
 }
 
 pub fn cookie_line(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -78,7 +78,7 @@ async fn a_safe_next_is_followed_and_an_unsafe_one_is_not() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_no_js_sign_in_goes_back_to_the_form_with_only_the_safe_message() {
+async fn a_failed_no_js_sign_in_goes_back_to_the_form_with_the_message_and_username_once() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     let res = app
@@ -91,15 +91,83 @@ async fn a_failed_no_js_sign_in_goes_back_to_the_form_with_only_the_safe_message
         .await;
     assert_eq!(res.status(), 302);
     assert!(access_cookie(res.headers()).is_none());
-    let loc = location(&res);
-    assert!(loc.starts_with("/login?next=%2Fdashboard&__path="), "{loc}");
-    let err = loc.split("__err=").nth(1).unwrap().replace("%3D", "=");
-    let decoded: Value = serde_json::from_slice(&URL_SAFE.decode(err).unwrap()).unwrap();
-    assert_eq!(decoded, json!("BadCredentials"));
+    assert_eq!(location(&res), "/login?next=%2Fdashboard", "no error in the URL");
+    let line = cookie_line(res.headers(), FLASH_COOKIE).unwrap();
+    for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=60"] {
+        assert!(line.contains(flag), "{flag} missing in {line}");
+    }
 
-    // The page then shows the message.
-    let html = app.page(&loc, None).await.text().await.unwrap();
+    // The form comes back with the message, the status of the refusal,
+    // the username typed in again, focus on the message, and never the
+    // password. The flash is cleared as it is shown.
+    let res = app.follow(&res, None).await;
+    assert_eq!(res.status(), 401);
+    assert!(cookie_line(res.headers(), FLASH_COOKIE).unwrap().contains("Max-Age=0"));
+    let html = res.text().await.unwrap();
     assert!(html.contains("Bad username or password"), "{html}");
+    assert!(html.contains(r#"value="alice""#), "{html}");
+    assert!(!html.contains("wrong password"), "{html}");
+    assert!(html.contains(r#"id="form-error" role="alert" aria-live="assertive" tabindex="-1" autofocus"#), "{html}");
+
+    // Shown once: the same page again is a fresh form.
+    let res = app.page("/login?next=%2Fdashboard", None).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(!html.contains("Bad username or password") && !html.contains(r#"value="alice""#), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_error_shows_beside_its_field_and_takes_the_focus() {
+    let app = spawn_app().await;
+    let form = [("username", "ab"), ("password", PASSWORD)];
+    let res = app.form_post("/_fn/register", &form, &app.url("/register"), None).await;
+    assert_eq!(location(&res), "/register");
+    let res = app.follow(&res, None).await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    let input = html.split(r#"<input id="username""#).nth(1).unwrap().split('>').next().unwrap();
+    for attr in
+        [r#"aria-describedby="username-hint username-error""#, r#"aria-invalid="true""#, "autofocus", r#"value="ab""#]
+    {
+        assert!(input.contains(attr), "{attr} missing in {input}");
+    }
+    let error = html.split(r#"data-testid="username-error""#).nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(error.contains("at least 3"), "{error}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0, "nothing was stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_no_js_sign_in_comes_back_as_a_429_page() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let mut last = None;
+    for _ in 0..12 {
+        let form = [("username", "alice"), ("password", "wrong password")];
+        last = Some(app.form_post("/_fn/login", &form, &app.url("/login"), None).await);
+    }
+    let res = app.follow(&last.unwrap(), None).await;
+    assert_eq!(res.status(), 429);
+    let wait: i64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait > 0, "{wait}");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Too many attempts. Wait"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_never_shows_an_error_from_its_url() {
+    let app = spawn_app().await;
+    // A phisher's link: our error type, their words.
+    let forged = json!({ "Invalid": { "field": null, "message": "Account locked: call +1 555 0100" } });
+    let err = URL_SAFE.encode(forged.to_string());
+    let path = format!("/login?next=%2Fdashboard&__path=%2F_fn%2Flogin&__err={err}");
+    let res = app.page(&path, None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?next=%2Fdashboard");
+    let res = app.page(&format!("/login?__err={err}"), None).await;
+    assert_eq!(location(&res), "/login");
+    // A forged flash cookie is just as dead when it is not ours to read.
+    let res = app.page_with("/login", &[(FLASH_COOKIE, "garbage")]).await;
+    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,10 +234,12 @@ async fn signing_out_kills_the_copied_cookie_on_the_server() {
     let cookie = signed_in_cookie(&app).await;
     let res = app.form_post("/_fn/logout", &[], &app.url("/dashboard"), Some(&cookie)).await;
     assert_eq!(res.status(), 302);
-    assert_eq!(location(&res), "/login?signed_out=1");
+    assert_eq!(location(&res), "/login");
     let line = set_cookie_line(res.headers()).unwrap();
     assert!(line.contains("Max-Age=0"), "{line}");
-    assert_eq!(res.headers()["clear-site-data"], r#""cache", "cookies", "storage""#);
+    assert_eq!(res.headers()["clear-site-data"], r#""cache", "storage""#);
+    let html = app.follow(&res, None).await.text().await.unwrap();
+    assert!(html.contains("You have been signed out."), "{html}");
 
     // Replaying the old cookie fails everywhere.
     let res = app.page("/dashboard", Some(&cookie)).await;
@@ -217,10 +287,10 @@ async fn registering_through_the_form_leads_to_sign_in() {
         .form_post("/_fn/register", &[("username", "bob"), ("password", PASSWORD)], &app.url("/register"), None)
         .await;
     assert_eq!(res.status(), 302);
-    assert_eq!(location(&res), "/login?registered=1");
-    assert_eq!(app.login("bob", PASSWORD).await.status(), 200);
-    let html = app.page("/login?registered=1", None).await.text().await.unwrap();
+    assert_eq!(location(&res), "/login");
+    let html = app.follow(&res, None).await.text().await.unwrap();
     assert!(html.contains("Your account is ready"), "{html}");
+    assert_eq!(app.login("bob", PASSWORD).await.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,4 +435,59 @@ async fn trace_connect_and_made_up_methods_are_refused_everywhere() {
         let body = res.text().await.unwrap();
         assert!(body.contains("Method not allowed") && !body.contains("TRACE"), "{method} {path}: nothing echoed");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_sessions_the_previous_sign_in_and_recent_events() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let refused = app
+        .form_post("/_fn/login", &[("username", "alice"), ("password", "a wrong guess")], &app.url("/login"), None)
+        .await;
+    assert_eq!(refused.status(), 302);
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200);
+    app.clock.advance(60);
+    let cookie = access_cookie(app.form_login("alice", PASSWORD, "").await.headers()).unwrap();
+
+    let res = app.page("/dashboard", Some(&cookie)).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    let tile = |id: &str| {
+        html.split(&format!(r#"data-testid="{id}""#)).nth(1).unwrap().split("</section>").next().unwrap().to_owned()
+    };
+    assert!(tile("tile-sessions").contains("2 active sessions"), "{html}");
+    assert!(tile("tile-sessions").contains("1 other device is signed in."), "{html}");
+    let previous = tile("tile-last-sign-in");
+    let earlier = gatehouse::domain::format_utc(app.clock_now() - 60);
+    assert!(previous.contains(&earlier), "the API sign-in a minute ago: {previous}");
+    let events = tile("recent-events");
+    let order: Vec<_> =
+        ["Sign-in", "Sign-in", "Refused", "Account created"].iter().map(|w| events.find(w).unwrap()).collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "newest first: {events}");
+    assert!(!events.contains("Token refresh"), "{events}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_fails_on_our_side_is_a_500_with_a_reference_and_no_internals() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let cookie = access_cookie(app.form_login("alice", PASSWORD, "").await.headers()).unwrap();
+    sqlx::query("DROP TABLE audit_events").execute(app.state.db.pool()).await.unwrap();
+
+    let res = app.page("/dashboard", Some(&cookie)).await;
+    assert_eq!(res.status(), 500);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Something went wrong"), "{html}");
+    assert!(html.contains(&format!(r#"<code data-testid="request-id">{id}</code>"#)), "{id}: {html}");
+    for internal in ["audit_events", "no such table", "does not exist", "sqlx"] {
+        assert!(!html.contains(internal), "{internal} leaked: {html}");
+    }
+    // The header still knows who is signed in, and the same through the
+    // server function says the same reference.
+    assert!(html.contains(r#"data-testid="header-user""#), "{html}");
+    let res = app.fn_call("/_fn/overview", &[], Some(&cookie)).await;
+    assert_eq!(res.status(), 500);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({ "Internal": { "reference": id } }));
 }

@@ -1,28 +1,20 @@
+use crate::app::auth::{ChangePassword, PASSWORD_CHANGED};
+use crate::app::components::{Field, FormError, Submit, WithFlash, form_feedback};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
-
-use crate::app::auth::ChangePassword;
-use crate::app::components::{Field, FormError, Submit};
 
 /// Account settings: changing the password.
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
-    let query = use_query_map();
-    let changed = move || {
-        let fresh = action.value().with(|v| matches!(v, Some(Ok(()))));
-        let submitted_again = action.value().with(|v| matches!(v, Some(Err(_))));
-        (fresh || query.read().get("changed").is_some()) && !submitted_again
-    };
+    // Without JavaScript the next page says so in its flash.
+    let changed = move || action.value().with(|v| matches!(v, Some(Ok(()))));
     let pending = action.pending();
+    form_feedback(action);
     // Passwords do not linger in the form after a successful change.
-    let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
-        if action.value().with(|v| matches!(v, Some(Ok(()))))
-            && let Some(form) = form.get()
-        {
-            form.reset();
+        if action.value().with(|v| matches!(v, Some(Ok(())))) {
+            reset_form("change-password-form");
         }
     });
     view! {
@@ -31,10 +23,11 @@ pub fn AccountPage() -> impl IntoView {
             <h1 id="account-title">"Change your password"</h1>
             <Show when=changed>
                 <p class="notice" role="status" data-testid="notice">
-                    "Your password was changed. Every other session has been signed out."
+                    {PASSWORD_CHANGED}
                 </p>
             </Show>
-            <ActionForm action=action node_ref=form>
+            <WithFlash>
+            <ActionForm action=action attr:id="change-password-form">
                 <Field id="current_password" label="Current password" kind="password" autocomplete="current-password" />
                 <Field
                     id="new_password"
@@ -44,9 +37,25 @@ pub fn AccountPage() -> impl IntoView {
                     hint="At least 8 characters, not a common password. Other devices will be signed out."
                 />
                 <Field id="confirm_password" label="New password again" kind="password" autocomplete="new-password" />
-                <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
+                <FormError />
                 <Submit pending label="Change password" pending_label="Changing password…" testid="change-password" />
             </ActionForm>
+            </WithFlash>
         </section>
     }
+}
+
+/// Empties the form with this id.
+fn reset_form(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast as _;
+        if let Some(form) =
+            document().get_element_by_id(id).and_then(|el| el.dyn_into::<web_sys::HtmlFormElement>().ok())
+        {
+            form.reset();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
 }

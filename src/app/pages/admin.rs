@@ -5,17 +5,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::app::admin::{Administer, IssuedLink, audit_log, list_users};
 use crate::app::auth::current_user;
-use crate::app::components::Forbidden;
+use crate::app::components::ErrorPage;
 use crate::domain::{AuditEntry, AuditKind, Page, Role, UserSummary, describe_user_agent, format_utc, query_string};
-use crate::error::AppError;
-
-/// What a failed admin load shows: a 403 page, or the error.
-fn failure(e: AppError) -> AnyView {
-    match e {
-        AppError::Forbidden(_) => view! { <Forbidden /> }.into_any(),
-        e => view! { <p class="card form-error" role="alert">{e.to_string()}</p> }.into_any(),
-    }
-}
 
 /// A green `yes` or a red `no`.
 #[component]
@@ -58,17 +49,14 @@ pub fn AdminPage() -> impl IntoView {
         |(search, page, _)| list_users(Some(search), page),
     );
     let viewer = Resource::new_blocking(|| (), |()| current_user());
-    // Where a plain form post returns to: this list as it is, minus any notice.
+    // Where a plain form post returns to: this list as it is.
     let back = move || {
         let page = page().map(|p| p.to_string()).unwrap_or_default();
         let q = query_string(&[("search", &search()), ("page", &page)]);
         if q.is_empty() { "/admin".to_owned() } else { format!("/admin?{q}") }
     };
-    let notice = move || match action.value().get() {
-        Some(Ok(outcome)) => Some(outcome.notice),
-        Some(Err(_)) => None,
-        None => query.read().get("notice"),
-    };
+    // Without JavaScript the list comes again with the notice as its flash.
+    let notice = move || action.value().get().and_then(Result::ok).map(|o| o.notice);
     let link = move || action.value().get().and_then(Result::ok).and_then(|o| o.link);
     view! {
         <Title text="Accounts" />
@@ -76,7 +64,7 @@ pub fn AdminPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let me = viewer.await.ok().flatten().map(|v| v.username).unwrap_or_default();
                 match users.await {
-                    Err(e) => failure(e),
+                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
                     Ok(list) => {
                         view! {
                             <section class="card full" aria-labelledby="admin-title">
@@ -240,7 +228,7 @@ pub fn AuditPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="card">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match events.await {
-                    Err(e) => failure(e),
+                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
                     Ok(list) => view! { <AuditView list kind=get("kind") user=get("user") outcome=get("outcome") /> }.into_any(),
                 }
             })}

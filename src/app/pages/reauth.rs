@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::app::auth::{Reauthenticate, current_user};
-use crate::app::components::{Field, FormError, Submit};
+use crate::app::components::{Field, FormError, Submit, WithFlash, form_feedback};
 
 /// "Confirm it's you": asked before sensitive actions when the sign-in is
 /// not recent, then back to where the person was going.
@@ -14,6 +14,7 @@ pub fn ReauthPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     let viewer = Resource::new_blocking(|| (), |()| current_user());
     let pending = action.pending();
+    form_feedback(action);
     view! {
         <Title text="Confirm your password" />
         <section class="card" aria-labelledby="reauth-title">
@@ -22,6 +23,7 @@ pub fn ReauthPage() -> impl IntoView {
                 "This page lets you make sensitive changes, so Gatehouse asks for your password when you have not
                  entered it for a while. You will then go straight on to where you were headed."
             </p>
+            <WithFlash>
             <ActionForm action=action>
                 <input type="hidden" name="next" value=next />
                 // For password managers: whose password this is.
@@ -32,9 +34,10 @@ pub fn ReauthPage() -> impl IntoView {
                     })}
                 </Suspense>
                 <Field id="password" label="Password" kind="password" autocomplete="current-password" />
-                <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
+                <FormError />
                 <Submit pending label="Continue" pending_label="Checking…" testid="reauth-submit" />
             </ActionForm>
+            </WithFlash>
         </section>
     }
 }

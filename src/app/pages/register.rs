@@ -3,23 +3,26 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::app::auth::Register;
-use crate::app::components::{Field, FormError, Submit};
+use crate::app::components::{Field, FormError, Submit, WithFlash, form_feedback};
 
 /// Account creation.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let action = ServerAction::<Register>::new();
     let pending = action.pending();
+    form_feedback(action);
     view! {
         <Title text="Create an account" />
         <section class="card" aria-labelledby="register-title">
             <h1 id="register-title">"Create an account"</h1>
-            <ActionForm action=action>
+            <WithFlash>
+                <ActionForm action=action>
                 <Field
                     id="username"
                     label="Username"
                     autocomplete="username"
                     maxlength=32
+                    keep=true
                     hint="3 to 32 characters: letters, digits, '.', '_' or '-'. Case does not matter for signing in."
                 />
                 <Field
@@ -29,9 +32,10 @@ pub fn RegisterPage() -> impl IntoView {
                     autocomplete="new-password"
                     hint="At least 8 characters, not a common password. A long passphrase is best."
                 />
-                <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
+                <FormError />
                 <Submit pending label="Create account" pending_label="Creating account…" testid="register-submit" />
             </ActionForm>
+            </WithFlash>
             <p class="alt">"Already have an account? " <A href="/login">"Sign in"</A></p>
         </section>
     }

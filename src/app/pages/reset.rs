@@ -4,7 +4,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::app::auth::{ResetLinkView, ResetPassword, reset_link};
-use crate::app::components::{Field, FormError, Submit};
+use crate::app::components::{ErrorPage, Field, FormError, Submit, WithFlash, form_feedback};
 
 /// Where a password-reset link lands: a form to choose a new password, or
 /// a plain explanation when the link is used, expired or not real.
@@ -15,6 +15,7 @@ pub fn ResetPage() -> impl IntoView {
     let link = Resource::new_blocking(token, reset_link);
     let action = ServerAction::<ResetPassword>::new();
     let pending = action.pending();
+    form_feedback(action);
     view! {
         <Title text="Choose a new password" />
         // The link's secret is in this page's address: never send it on.
@@ -25,14 +26,16 @@ pub fn ResetPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match link.await {
                         Ok(ResetLinkView::Live { username }) => {
+                            let account = StoredValue::new(username.clone());
                             view! {
                                 <p class="muted">
                                     "For the account " <strong data-testid="reset-username">{username.clone()}</strong>
                                     ". Every device signed in to it will be signed out."
                                 </p>
+                                <WithFlash>
                                 <ActionForm action=action>
                                     <input type="hidden" name="token" value=token />
-                                    <input type="hidden" name="username" autocomplete="username" value=username disabled />
+                                    <input type="hidden" name="username" autocomplete="username" value=account.get_value() disabled />
                                     <Field
                                         id="new_password"
                                         label="New password"
@@ -46,9 +49,10 @@ pub fn ResetPage() -> impl IntoView {
                                         kind="password"
                                         autocomplete="new-password"
                                     />
-                                    <FormError error=Signal::derive(move || action.value().get().and_then(Result::err)) />
+                                    <FormError />
                                     <Submit pending label="Set password" pending_label="Setting password…" testid="reset-submit" />
                                 </ActionForm>
+                                </WithFlash>
                             }
                                 .into_any()
                         }
@@ -59,7 +63,7 @@ pub fn ResetPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <ErrorPage error=e /> }.into_any(),
                     }
                 })}
             </Suspense>

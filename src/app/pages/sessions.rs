@@ -1,10 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 
 use crate::app::auth::{EndSession, LogoutEverywhere, list_sessions};
+use crate::app::components::ErrorPage;
 use crate::domain::{SessionSummary, describe_user_agent, format_utc};
-use crate::error::AppError;
 
 /// Every device signed in to this account, and a way to end any of them.
 #[component]
@@ -17,6 +16,12 @@ pub fn SessionsPage() -> impl IntoView {
         <section class="card wide" aria-labelledby="sessions-title">
             <h1 id="sessions-title">"Your sessions"</h1>
             <p class="muted">"Each browser or app you signed in with. End any you do not recognise."</p>
+            {move || {
+                end.value()
+                    .get()
+                    .and_then(Result::ok)
+                    .map(|said| view! { <p class="notice" role="status" data-testid="notice">{said}</p> })
+            }}
             <p class="form-error" role="alert" data-testid="form-error">
                 {move || end.value().get().and_then(Result::err).map(|e| e.to_string())}
             </p>
@@ -24,8 +29,7 @@ pub fn SessionsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match sessions.await {
                         Ok(list) => view! { <SessionList list end /> }.into_any(),
-                        Err(AppError::Unauthorized(_)) => view! { <Redirect path="/login?next=%2Fsessions" /> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <ErrorPage error=e /> }.into_any(),
                     }
                 })}
             </Suspense>
