@@ -58,7 +58,10 @@ test("after five wrong passwords the sign-in form asks to wait, whoever is named
   for (const who of [name, `nobody-${name}`.slice(0, 32)]) {
     await login.open();
     for (let i = 0; i < 5; i++) {
+      // Wait for each answer: the message alone is the same text every time.
+      const answered = page.waitForResponse((r) => r.url().endsWith("/_fn/login"));
       await login.signIn(who, "not the password");
+      await answered;
       await expect(login.error()).toHaveText("Bad username or password");
     }
     await login.signIn(who, PASSWORD);
