@@ -72,6 +72,12 @@ impl AppError {
         }
     }
 
+    /// [`Self::status`] as the HTTP type.
+    #[cfg(feature = "ssr")]
+    pub fn status_code(&self) -> axum::http::StatusCode {
+        axum::http::StatusCode::from_u16(self.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     /// Seconds to wait before trying again, for a `Retry-After` header.
     pub fn retry_after(&self) -> Option<i64> {
         match self {
@@ -104,13 +110,18 @@ impl AppError {
 fn request_id() -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-        let id = parts.headers.get(REQUEST_ID)?.to_str().ok()?;
-        // Our own ids are UUIDs; a client's odd one is not echoed.
-        (id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then(|| id.to_owned())
+        request_id_in(&leptos::prelude::use_context::<axum::http::request::Parts>()?.headers)
     }
     #[cfg(not(feature = "ssr"))]
     None
+}
+
+/// The id a request with `headers` was given, fit to show to a person.
+#[cfg(feature = "ssr")]
+pub fn request_id_in(headers: &axum::http::HeaderMap) -> Option<String> {
+    let id = headers.get(REQUEST_ID)?.to_str().ok()?;
+    // Our own ids are UUIDs; a client's odd one is not echoed.
+    (id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then(|| id.to_owned())
 }
 
 /// The header naming each request, set on the way in and echoed on the
@@ -159,7 +170,7 @@ impl FromServerFnError for AppError {
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         use axum::http::{HeaderValue, StatusCode, header};
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status_code();
         let mut response = (status, axum::Json(serde_json::json!({ "msg": self.to_string() }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750: a 401 names the scheme it wants.

@@ -45,15 +45,24 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        let msg = format!("Request body is too large (limit {} KiB)", MAX_BODY_BYTES / 1024);
-        return if req.uri().path().starts_with("/api/") {
-            AppError::TooLarge(msg).into_response()
-        } else {
-            (StatusCode::PAYLOAD_TOO_LARGE, msg).into_response()
-        };
+        return body_too_large(req.uri().path());
     }
     let req = req.map(|body| Body::new(Limited::new(body, MAX_BODY_BYTES)));
     next.run(req).await
+}
+
+/// A body over [`MAX_BODY_BYTES`], in words.
+pub fn too_large() -> AppError {
+    AppError::TooLarge(format!("Request body is too large (limit {} KiB)", MAX_BODY_BYTES / 1024))
+}
+
+/// `413`: JSON under `/api/`, plain text elsewhere.
+fn body_too_large(path: &str) -> Response {
+    if path.starts_with("/api/") {
+        too_large().into_response()
+    } else {
+        (StatusCode::PAYLOAD_TOO_LARGE, too_large().to_string()).into_response()
+    }
 }
 
 /// Refuses state changes a browser could make with our cookies unless
@@ -166,8 +175,8 @@ pub async fn server_fn_boundary(State(state): State<AppState>, req: Request, nex
             _ => next.run(req).await,
         };
     }
-    let plain_post = *req.method() == Method::POST && accepts_html(req.headers());
-    let request_id = req.headers().get(crate::error::REQUEST_ID).cloned();
+    let plain_post = *req.method() == Method::POST && wants_a_page(req.headers());
+    let reference = crate::error::request_id_in(req.headers());
     let (req, typed_username) = if plain_post {
         match typed_username(req).await {
             Ok(read) => read,
@@ -184,14 +193,14 @@ pub async fn server_fn_boundary(State(state): State<AppState>, req: Request, nex
         res.headers_mut().insert(header::LOCATION, safe);
     }
     if plain_post {
-        move_error_to_flash(&mut res, typed_username, request_id);
+        move_error_to_flash(&mut res, typed_username, reference);
     }
 
     if res.status() == StatusCode::INTERNAL_SERVER_ERROR && is_json(res.headers()) {
         let (mut parts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
         if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-            parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            parts.status = err.status_code();
             if let Some(secs) = err.retry_after() {
                 parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
@@ -201,9 +210,10 @@ pub async fn server_fn_boundary(State(state): State<AppState>, req: Request, nex
     res
 }
 
-/// Whether the caller is a browser posting a plain form (no JavaScript):
-/// it wants a page back, not data.
-fn accepts_html(headers: &HeaderMap) -> bool {
+/// Whether the caller is a browser posting a plain form (no JavaScript)
+/// rather than a hydrated page calling a server function: it wants a page
+/// back, not data. The same test leptos_axum makes.
+pub fn wants_a_page(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
 }
 
@@ -216,8 +226,7 @@ async fn typed_username(req: Request) -> Result<(Request, Option<String>), Respo
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        let msg = format!("Request body is too large (limit {} KiB)", MAX_BODY_BYTES / 1024);
-        return Err((StatusCode::PAYLOAD_TOO_LARGE, msg).into_response());
+        return Err(body_too_large(parts.uri.path()));
     };
     let typed = serde_urlencoded::from_bytes::<Typed>(&bytes).ok().and_then(|t| t.username);
     Ok((Request::from_parts(parts, Body::from(bytes)), typed))
@@ -225,7 +234,7 @@ async fn typed_username(req: Request) -> Result<(Request, Option<String>), Respo
 
 /// The error leptos_axum put into the redirect's URL, moved into the flash
 /// cookie with the typed username.
-fn move_error_to_flash(res: &mut Response, typed_username: Option<String>, request_id: Option<HeaderValue>) {
+fn move_error_to_flash(res: &mut Response, typed_username: Option<String>, reference: Option<String>) {
     let Some(location) = res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()) else {
         return;
     };
@@ -235,9 +244,7 @@ fn move_error_to_flash(res: &mut Response, typed_username: Option<String>, reque
     let Some(encoded) = query_pairs(&uri).into_iter().find(|(k, _)| k == "__err").map(|(_, v)| v) else {
         return;
     };
-    let error = decode_url_error(&encoded).unwrap_or_else(|| AppError::Internal {
-        reference: request_id.and_then(|id| id.to_str().ok().map(str::to_owned)),
-    });
+    let error = decode_url_error(&encoded).unwrap_or(AppError::Internal { reference });
     let clean = without_url_error(&uri).unwrap_or_else(|| uri.path().to_owned());
     let flash = crate::flash::Flash::failed(error, typed_username);
     let h = res.headers_mut();

@@ -1,23 +1,12 @@
-import { test, expect, type Page } from "@playwright/test";
-import { Dashboard, LoginPage, RegisterPage, hydrated, registerAndSignIn, uniqueName, watchConsole } from "./pages";
-
-/** Registers `name` through the form and lands on the sign-in page. */
-async function registered(page: Page, js: boolean): Promise<string> {
-  const name = uniqueName();
-  const register = new RegisterPage(page, js);
-  await register.open();
-  await register.register(name);
-  await expect(page).toHaveURL(/\/login$/);
-  await hydrated(page, js);
-  return name;
-}
+import { test, expect } from "@playwright/test";
+import { Dashboard, LoginPage, RegisterPage, hydrated, registerAndSignIn, registerFresh, watchConsole } from "./pages";
 
 for (const js of [true, false]) {
   test.describe(js ? "with JavaScript" : "without JavaScript", () => {
     test.use({ javaScriptEnabled: js });
 
     test("a flash says what just happened, once", async ({ page }) => {
-      await registered(page, js);
+      await registerFresh(page, js);
       const login = new LoginPage(page, js);
       await expect(login.notice()).toHaveText("Your account is ready. Sign in to continue.");
       await expect(login.notice()).toHaveAttribute("role", "status");
@@ -28,7 +17,7 @@ for (const js of [true, false]) {
 
     test("a refused sign-in keeps the username, never the password, and focuses the error", async ({ page }) => {
       const console = watchConsole(page);
-      const name = await registered(page, js);
+      const name = await registerFresh(page, js);
       const login = new LoginPage(page, js);
       await login.signIn(name, "not the password");
       await expect(login.error()).toHaveText("Bad username or password");
@@ -76,7 +65,7 @@ test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
   test("too many guesses answer 429 with the wait, on the sign-in page", async ({ page }) => {
-    const name = await registered(page, false);
+    const name = await registerFresh(page, false);
     const login = new LoginPage(page, false);
     let last = 0;
     page.on("response", (r) => {
@@ -93,7 +82,7 @@ test.describe("without JavaScript", () => {
 });
 
 test("the sign-in button shows it is working and cannot send twice", async ({ page }) => {
-  const name = await registered(page, true);
+  const name = await registerFresh(page, true);
   let calls = 0;
   await page.route("**/_fn/login", async (route) => {
     calls += 1;

@@ -78,14 +78,20 @@ export class Dashboard {
   }
 }
 
-/** Registers and signs in a fresh account; returns its name. */
-export async function registerAndSignIn(page: Page, js = true): Promise<string> {
+/** Registers a fresh account through the form and lands on the sign-in page; returns its name. */
+export async function registerFresh(page: Page, js = true): Promise<string> {
   const name = uniqueName();
   const register = new RegisterPage(page, js);
   await register.open();
   await register.register(name);
   await expect(page).toHaveURL(/\/login$/);
   await hydrated(page, js);
+  return name;
+}
+
+/** Registers and signs in a fresh account; returns its name. */
+export async function registerAndSignIn(page: Page, js = true): Promise<string> {
+  const name = await registerFresh(page, js);
   await new LoginPage(page, js).signIn(name);
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(new Dashboard(page).signedInAs()).toHaveText(`Signed in as ${name}`);

@@ -231,9 +231,7 @@ pub(crate) mod ssr {
     /// Whether this call is a plain HTML form post (no JavaScript): then
     /// the answer is a redirect to a page, not data.
     pub fn is_plain_form_post() -> Result<bool, AppError> {
-        let parts = parts()?;
-        let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-        Ok(accept.contains("text/html"))
+        Ok(crate::middleware::wants_a_page(&parts()?.headers))
     }
 
     pub fn client() -> Result<Client, AppError> {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
-use crate::app::auth::{Frame, Logout, page_context};
+use crate::app::auth::{Frame, Logout, Viewer, page_context};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::flash::Flash;
@@ -14,6 +14,19 @@ use crate::flash::Flash;
 /// banner and the forms.
 #[derive(Clone, Copy)]
 pub struct PageFrame(Resource<Result<Frame, AppError>>);
+
+impl PageFrame {
+    /// This page's frame, provided by [`Layout`].
+    pub fn here() -> Self {
+        expect_context()
+    }
+
+    /// Who is signed in: the session was checked once for this navigation,
+    /// and every part of the page asks here rather than checking again.
+    pub async fn viewer(self) -> Result<Option<Viewer>, AppError> {
+        self.0.await.map(|f| f.viewer)
+    }
+}
 
 /// The frame of every page: the header, the flash banner, and `children`
 /// (the routes) in the main landmark.
@@ -47,7 +60,7 @@ struct FlashDismissed(RwSignal<bool>);
 /// signed out"), shown once.
 #[component]
 fn FlashBanner() -> impl IntoView {
-    let (frame, dismissed) = (expect_context::<PageFrame>(), expect_context::<FlashDismissed>().0);
+    let (frame, dismissed) = (PageFrame::here(), expect_context::<FlashDismissed>().0);
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -71,7 +84,7 @@ fn FlashBanner() -> impl IntoView {
 /// showing a refused post answers with that error's status.
 #[component]
 pub fn WithFlash(children: ChildrenFn) -> impl IntoView {
-    let frame = expect_context::<PageFrame>();
+    let frame = PageFrame::here();
     let fallback = children.clone();
     view! {
         <Suspense fallback=move || fallback()>
@@ -95,11 +108,11 @@ pub fn WithFlash(children: ChildrenFn) -> impl IntoView {
 /// Sets this page's status (and `Retry-After`) from `error`.
 #[cfg(feature = "ssr")]
 pub fn answer_with_status(error: Option<&AppError>) {
-    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::http::{HeaderValue, header};
     let (Some(error), Some(response)) = (error, use_context::<leptos_axum::ResponseOptions>()) else {
         return;
     };
-    response.set_status(StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    response.set_status(error.status_code());
     if let Some(secs) = error.retry_after() {
         response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
     }
@@ -168,7 +181,7 @@ fn Mark() -> impl IntoView {
 /// page is sent, so it is right without JavaScript too.
 #[component]
 fn Header() -> impl IntoView {
-    let frame = expect_context::<PageFrame>();
+    let frame = PageFrame::here();
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">
@@ -178,7 +191,7 @@ fn Header() -> impl IntoView {
             <nav aria-label="Main">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        match frame.0.await.map(|f| f.viewer) {
+                        match frame.viewer().await {
                             Ok(Some(v)) => {
                                 view! {
                                     <A href="/dashboard">"Dashboard"</A>

@@ -4,8 +4,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::app::admin::{Administer, IssuedLink, audit_log, list_users};
-use crate::app::auth::current_user;
-use crate::app::components::ErrorPage;
+
+use crate::app::components::{ErrorPage, PageFrame};
 use crate::domain::{AuditEntry, AuditKind, Page, Role, UserSummary, describe_user_agent, format_utc, query_string};
 
 /// A green `yes` or a red `no`.
@@ -48,7 +48,7 @@ pub fn AdminPage() -> impl IntoView {
         move || (search(), page(), action.version().get()),
         |(search, page, _)| list_users(Some(search), page),
     );
-    let viewer = Resource::new_blocking(|| (), |()| current_user());
+    let frame = PageFrame::here();
     // Where a plain form post returns to: this list as it is.
     let back = move || {
         let page = page().map(|p| p.to_string()).unwrap_or_default();
@@ -62,7 +62,7 @@ pub fn AdminPage() -> impl IntoView {
         <Title text="Accounts" />
         <Suspense fallback=|| view! { <p class="card">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let me = viewer.await.ok().flatten().map(|v| v.username).unwrap_or_default();
+                let me = frame.viewer().await.ok().flatten().map(|v| v.username).unwrap_or_default();
                 match users.await {
                     Err(e) => view! { <ErrorPage error=e /> }.into_any(),
                     Ok(list) => {

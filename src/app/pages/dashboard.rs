@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Redirect};
 
-use crate::app::auth::{Viewer, current_user, overview};
-use crate::app::components::ErrorPage;
+use crate::app::auth::{Viewer, overview};
+use crate::app::components::{ErrorPage, PageFrame};
 use crate::domain::{AccountOverview, AuditEntry, SessionSummary, device_and_address, format_utc};
 
 /// The signed-in home: who you are, where you are signed in, the sign-in
@@ -12,13 +12,13 @@ use crate::domain::{AccountOverview, AuditEntry, SessionSummary, device_and_addr
 /// redirect covers client-side navigation after the session ended.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let viewer = Resource::new_blocking(|| (), |()| current_user());
+    let frame = PageFrame::here();
     let account = Resource::new_blocking(|| (), |()| overview());
     view! {
         <Title text="Dashboard" />
         <Suspense fallback=|| view! { <p class="card">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match (viewer.await, account.await) {
+                match (frame.viewer().await, account.await) {
                     (Ok(Some(v)), Ok(o)) => view! { <Overview viewer=v account=o /> }.into_any(),
                     (Ok(None), _) => view! { <Redirect path="/login?next=%2Fdashboard" /> }.into_any(),
                     (Err(e), _) | (_, Err(e)) => view! { <ErrorPage error=e /> }.into_any(),

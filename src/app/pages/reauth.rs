@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::auth::{Reauthenticate, current_user};
-use crate::app::components::{Field, FormError, Submit, WithFlash, form_feedback};
+use crate::app::auth::Reauthenticate;
+use crate::app::components::{Field, FormError, PageFrame, Submit, WithFlash, form_feedback};
 
 /// "Confirm it's you": asked before sensitive actions when the sign-in is
 /// not recent, then back to where the person was going.
@@ -12,7 +12,7 @@ pub fn ReauthPage() -> impl IntoView {
     let action = ServerAction::<Reauthenticate>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let viewer = Resource::new_blocking(|| (), |()| current_user());
+    let frame = PageFrame::here();
     let pending = action.pending();
     form_feedback(action);
     view! {
@@ -29,7 +29,7 @@ pub fn ReauthPage() -> impl IntoView {
                 // For password managers: whose password this is.
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let name = viewer.await.ok().flatten().map(|v| v.username).unwrap_or_default();
+                        let name = frame.viewer().await.ok().flatten().map(|v| v.username).unwrap_or_default();
                         view! { <input type="hidden" name="username" autocomplete="username" value=name disabled /> }
                     })}
                 </Suspense>
