@@ -202,16 +202,11 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", axum::routing::get(api::jwks))
         .route("/health/live", axum::routing::get(crate::health::live))
         .route("/health/ready", axum::routing::get(crate::health::ready))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            move || shell(leptos.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, app_context(&state), {
+            let leptos = leptos.clone();
+            move || shell(leptos.clone())
+        })
+        .fallback_service(static_files(&state, leptos))
         .layer(from_fn_with_state(state.clone(), guard::protect_pages))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), middleware::server_fn_boundary))
@@ -226,6 +221,31 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// What every page render and server function is given besides the request.
+fn app_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    let state = state.clone();
+    move || provide_context(state.clone())
+}
+
+/// The site's files (`/pkg/…`, the favicon), precompressed where a build
+/// made it so; any other path is the app's own 404 page.
+///
+/// Not leptos_axum's `file_and_error_handler`: it answers each file inside
+/// a reactive owner whose parent is whatever owner the worker thread last
+/// had, and takes that owner's response headers for the file. Under load
+/// a page rendering at the same moment lost its Content-Security-Policy to
+/// a stylesheet that way, and could not hydrate.
+fn static_files(state: &AppState, leptos: leptos::config::LeptosOptions) -> axum::routing::MethodRouter {
+    use axum::handler::HandlerWithoutStateExt as _;
+    let not_found = leptos_axum::render_app_to_stream_with_context(app_context(state), move || shell(leptos.clone()));
+    let files = tower_http::services::ServeDir::new(state.leptos.site_root.as_ref())
+        .precompressed_br()
+        .precompressed_gzip()
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(not_found.into_service());
+    axum::routing::any_service(files)
 }
 
 fn prepare_data_dir(dir: &std::path::Path) -> Result<(), StartupError> {

@@ -411,11 +411,43 @@ async fn the_sessions_page_is_guarded_and_lists_this_device_first() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn many_concurrent_page_loads_all_complete() {
+async fn many_concurrent_page_and_file_loads_complete_each_with_its_own_policy() {
     let app = spawn_app().await;
-    let loads: Vec<_> = (0..200).map(|i| app.page(if i % 2 == 0 { "/login" } else { "/" }, None)).collect();
-    let statuses: Vec<u16> = join_all(loads).await.iter().map(|r| r.status().as_u16()).collect();
-    assert_eq!(statuses, vec![200; 200]);
+    // Pages and the files they load, all at once, as browsers send them: a
+    // file's answer must never take a page's headers (a page without its
+    // own nonce in its policy cannot hydrate).
+    let paths = ["/login", "/favicon.svg", "/", "/favicon.svg", "/no-such-page"];
+    let loads: Vec<_> = (0..300).map(|i| app.page(paths[i % paths.len()], None)).collect();
+    let mut pages = 0;
+    for (i, res) in join_all(loads).await.into_iter().enumerate() {
+        let (path, what) = (paths[i % paths.len()], format!("load {i}"));
+        assert_eq!(res.status(), if path == "/no-such-page" { 404 } else { 200 }, "{what}: {path}");
+        if path == "/favicon.svg" {
+            assert_eq!(header(&res, "content-type"), "image/svg+xml", "{what}");
+            assert!(header(&res, "content-security-policy").starts_with("default-src 'none'"), "{what}");
+        } else {
+            page_nonce(res, &what).await;
+            pages += 1;
+        }
+    }
+    assert_eq!(pages, 180);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_path_is_the_404_page_for_reads_and_posts() {
+    let app = spawn_app().await;
+    for method in [reqwest::Method::GET, reqwest::Method::HEAD, reqwest::Method::POST] {
+        let res = app.client.request(method.clone(), app.url("/no-such-page")).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{method}");
+        let body = res.text().await.unwrap();
+        assert!(method == reqwest::Method::HEAD || body.contains("Page not found"), "{method}");
+    }
+    // No way out of the site's files.
+    for path in ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/pkg/../../Cargo.toml"] {
+        let res = app.page(path, None).await;
+        assert!(matches!(res.status().as_u16(), 400 | 404), "{path}: {}", res.status());
+        assert!(!res.text().await.unwrap().contains("[package]"), "{path}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
