@@ -246,20 +246,16 @@ impl Settings {
         s.throttle.account.max_lock =
             seconds(get("GATEHOUSE_LOGIN_MAX_LOCK_SECS"), "GATEHOUSE_LOGIN_MAX_LOCK_SECS", t.max_lock, 1..=86_400)?;
         s.throttle.account.first_lock = s.throttle.account.first_lock.min(s.throttle.account.max_lock);
-        s.throttle.address.free = count(
-            get("GATEHOUSE_LOGIN_FAILURES_PER_ADDRESS"),
-            "GATEHOUSE_LOGIN_FAILURES_PER_ADDRESS",
-            ThrottlePolicy::default().address.free,
-            1..=100_000,
-        )?;
-        s.throttle.address.per_window = s.throttle.address.per_window.max(s.throttle.address.free * 10);
-        s.throttle.registration.free = count(
-            get("GATEHOUSE_REGISTRATIONS_PER_ADDRESS"),
-            "GATEHOUSE_REGISTRATIONS_PER_ADDRESS",
-            ThrottlePolicy::default().registration.free,
-            1..=100_000,
-        )?;
-        s.throttle.registration.per_window = s.throttle.registration.per_window.max(s.throttle.registration.free * 3);
+        // Per client address: how many before a lock; the window's cap
+        // grows with it.
+        for (name, limit, window) in [
+            ("GATEHOUSE_LOGIN_FAILURES_PER_ADDRESS", &mut s.throttle.address, 10),
+            ("GATEHOUSE_REGISTRATIONS_PER_ADDRESS", &mut s.throttle.registration, 3),
+            ("GATEHOUSE_RESET_ATTEMPTS_PER_ADDRESS", &mut s.throttle.reset, 5),
+        ] {
+            limit.free = count(get(name), name, limit.free, 1..=100_000)?;
+            limit.per_window = limit.per_window.max(limit.free * window);
+        }
         if let Some(list) = get("GATEHOUSE_TRUSTED_PROXIES") {
             s.trusted_proxies = TrustedProxies::parse(list).map_err(|bad| {
                 problem(
@@ -418,6 +414,7 @@ mod tests {
             ("GATEHOUSE_LOGIN_MAX_LOCK_SECS", "soon"),
             ("GATEHOUSE_REGISTRATIONS_PER_ADDRESS", "0"),
             ("GATEHOUSE_LOGIN_FAILURES_PER_ADDRESS", "many"),
+            ("GATEHOUSE_RESET_ATTEMPTS_PER_ADDRESS", "-1"),
             ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
             ("GATEHOUSE_TLS_CERT", "cert.pem"),
             ("GATEHOUSE_TLS_KEY", "key.pem"),
@@ -457,6 +454,7 @@ mod tests {
             ("GATEHOUSE_LOGIN_MAX_LOCK_SECS", "20"),
             ("GATEHOUSE_REGISTRATIONS_PER_ADDRESS", "50"),
             ("GATEHOUSE_LOGIN_FAILURES_PER_ADDRESS", "100"),
+            ("GATEHOUSE_RESET_ATTEMPTS_PER_ADDRESS", "40"),
         ];
         let s = Settings::from_vars(vars(&env), site()).unwrap();
         assert_eq!(s.tls, Tls::Files { cert: "/etc/gatehouse/cert.pem".into(), key: "/etc/gatehouse/key.pem".into() });
@@ -464,6 +462,7 @@ mod tests {
         assert!(!s.trusted_proxies.is_empty());
         assert_eq!((s.throttle.registration.free, s.throttle.registration.per_window), (50, 150));
         assert_eq!((s.throttle.address.free, s.throttle.address.per_window), (100, 1000));
+        assert_eq!((s.throttle.reset.free, s.throttle.reset.per_window), (40, 200));
         assert_eq!((s.throttle.account.free, s.throttle.account.max_lock, s.throttle.account.first_lock), (3, 20, 20));
         let local = Settings::from_vars(vars(&[("GATEHOUSE_TLS_SELF_SIGNED", "1")]), site()).unwrap();
         assert_eq!(local.tls, Tls::SelfSigned);

@@ -157,7 +157,16 @@ pub async fn reset_password(token: String, new_password: String, confirm_passwor
     use crate::accounts::NewPasswordForm;
     let state = ssr::state()?;
     let form = NewPasswordForm { new: &new_password, confirm: Some(&confirm_password) };
-    crate::accounts::reset_password(&state, &token, &form, &ssr::client()?).await?;
+    let done = crate::accounts::reset_password(&state, &token, &form, &ssr::client()?).await;
+    if let Err(error) = &done
+        && ssr::is_plain_form_post()?
+    {
+        // The reset page sends no Referer (its address holds the link's
+        // secret), so a refused plain post is told its own way back.
+        let page = format!("/reset?{}", crate::domain::query_string(&[("token", &token)]));
+        ssr::back_with_error(&page, error);
+    }
+    done?;
     ssr::set_cookies(crate::auth::cookies::clear_all());
     ssr::redirect_with_notice("/login", "Your new password is set and every old session has ended. Sign in with it.");
     Ok(())
@@ -277,6 +286,13 @@ pub(crate) mod ssr {
     pub fn redirect_with_notice(path: &str, notice: &str) {
         set_cookies(cookies::set_flash(&Flash::notice(notice)));
         leptos_axum::redirect(path);
+    }
+
+    /// Sends a refused plain form post back to `page`, which shows `error`
+    /// once: for forms whose page sends no `Referer` to return to.
+    pub fn back_with_error(page: &str, error: &AppError) {
+        set_cookies(cookies::set_flash(&Flash::failed(error.clone(), None)));
+        leptos_axum::redirect(page);
     }
 
     pub fn set_cookies(values: impl IntoIterator<Item = HeaderValue>) {

@@ -16,6 +16,8 @@ pub enum OriginError {
     CrossSite,
     #[error("its Origin is not this site")]
     ForeignOrigin,
+    #[error("its Origin is hidden and the browser did not vouch for it")]
+    OpaqueOrigin,
     #[error("its Referer is not this site")]
     ForeignReferer,
     #[error("it names no Origin or Referer")]
@@ -25,12 +27,24 @@ pub enum OriginError {
 /// Checks the request's `Sec-Fetch-Site`, then `Origin`, or when that is
 /// absent `Referer`, against `allowed` (each `scheme://host[:port]`).
 ///
+/// A page with `Referrer-Policy: no-referrer` (the reset page: its address
+/// holds a secret) makes the browser post its forms with `Origin: null`
+/// and no `Referer`. Then only the browser's own `Sec-Fetch-Site:
+/// same-origin` lets it through: no page can set that header, and a
+/// foreign page, sandboxed frame or `data:` document gets `cross-site`.
+///
 /// # Errors
 /// The [`OriginError`] that refuses it.
 pub fn check(headers: &HeaderMap, allowed: &[String]) -> Result<(), OriginError> {
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
     if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
         return Err(OriginError::CrossSite);
+    }
+    if text(header::ORIGIN) == Some("null") {
+        return match text(header::HeaderName::from_static("sec-fetch-site")) {
+            Some("same-origin") => Ok(()),
+            _ => Err(OriginError::OpaqueOrigin),
+        };
     }
     if let Some(origin) = text(header::ORIGIN) {
         return if allowed.iter().any(|a| a == origin) { Ok(()) } else { Err(OriginError::ForeignOrigin) };
@@ -100,7 +114,6 @@ mod tests {
             "https://evilapp.example.com",
             "http://app.example.com",
             "https://app.example.com:8443",
-            "null",
             "",
             "https://APP.example.com.",
         ] {
@@ -118,6 +131,23 @@ mod tests {
         );
         assert_eq!(check(&headers(&[("referer", "/relative")]), &allowed()), Err(OriginError::ForeignReferer));
         assert_eq!(check(&HeaderMap::new(), &allowed()), Err(OriginError::Unknown));
+    }
+
+    #[test]
+    fn a_hidden_origin_passes_only_when_the_browser_says_same_origin() {
+        let ours = headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]);
+        assert_eq!(check(&ours, &allowed()), Ok(()));
+        for site in [None, Some("same-site"), Some("none"), Some("cross-site")] {
+            let mut h = headers(&[("origin", "null")]);
+            if let Some(site) = site {
+                h.insert("sec-fetch-site", HeaderValue::from_static(site));
+            }
+            let expected = if site == Some("cross-site") { OriginError::CrossSite } else { OriginError::OpaqueOrigin };
+            assert_eq!(check(&h, &allowed()), Err(expected), "{site:?}");
+        }
+        // A referer cannot stand in for the browser's word.
+        let h = headers(&[("origin", "null"), ("referer", "https://app.example.com/reset")]);
+        assert_eq!(check(&h, &allowed()), Err(OriginError::OpaqueOrigin));
     }
 
     #[test]

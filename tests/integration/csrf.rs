@@ -26,6 +26,9 @@ async fn a_login_posted_from_another_site_is_refused_and_signs_no_one_in() {
         vec![("origin", "https://evil.example".into())],
         vec![("origin", format!("{}.evil.example", app.base))],
         vec![("origin", "null".into())],
+        vec![("origin", "null".into()), ("sec-fetch-site", "cross-site".into())],
+        vec![("origin", "null".into()), ("sec-fetch-site", "same-site".into())],
+        vec![("origin", "null".into()), ("referer", app.url("/login"))],
         vec![("origin", format!("https://127.0.0.1:{port}"))],
         vec![("origin", format!("http://127.0.0.1:{}", port.parse::<u16>().unwrap().wrapping_add(1)))],
         vec![("referer", "https://evil.example/login".into())],
@@ -40,10 +43,15 @@ async fn a_login_posted_from_another_site_is_refused_and_signs_no_one_in() {
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0, "no session was started");
 
-    // The same form from our own pages works, by Origin or by Referer.
+    // The same form from our own pages works, by Origin or by Referer,
+    // and from a page that hides its address (the browser still says the
+    // post is same-origin).
     let ok = raw_post(&app, "/_fn/login", &[("origin", app.base.clone())], &form).await;
     assert_eq!(ok.status(), 302);
     let ok = raw_post(&app, "/_fn/login", &[("referer", app.url("/login"))], &form).await;
+    assert_eq!(ok.status(), 302);
+    let hidden = [("origin", "null".to_owned()), ("sec-fetch-site", "same-origin".to_owned())];
+    let ok = raw_post(&app, "/_fn/login", &hidden, &form).await;
     assert_eq!(ok.status(), 302);
 }
 

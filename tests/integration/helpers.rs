@@ -222,6 +222,21 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// A plain form post as a browser sends it from a page with
+    /// `Referrer-Policy: no-referrer`: a hidden origin, no `Referer`, and
+    /// the browser's own word that it is same-origin.
+    pub async fn form_post_from_hidden_page(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("origin", "null")
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Signs in with a plain form post to the login server function.
     pub async fn form_login(&self, username: &str, password: &str, next: &str) -> Response {
         let form = [("username", username), ("password", password), ("next", next)];

@@ -104,25 +104,37 @@ async fn the_reset_form_works_without_javascript_and_checks_the_confirmation() {
     let (root, _) = app.admin("root").await;
     app.register("bob", "correct horse battery").await;
     let token = issue(&app, &root, "bob").await;
-    let page = app.url(&format!("/reset?token={token}"));
+    // The reset page hides its address (it holds the secret), so its form
+    // posts carry no Referer to go back to: the server names the page.
     let form =
         [("token", token.as_str()), ("new_password", "a fresh new passphrase"), ("confirm_password", "a fresh new")];
-    let res = app.form_post("/_fn/reset-password", &form, &page, None).await;
+    let res = app.form_post_from_hidden_page("/_fn/reset-password", &form).await;
     assert_eq!(res.status(), 302);
     assert_eq!(location(&res), format!("/reset?token={token}"), "back to the form, no error in the URL");
-    let html = app.follow(&res, None).await.text().await.unwrap();
-    assert!(html.contains("do not match"), "{html}");
-    assert_eq!(app.login("bob", "correct horse battery").await.status(), 200);
+    let res = app.follow(&res, None).await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    let error = html.split(r#"data-testid="confirm_password-error""#).nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(error.contains("do not match"), "{error}");
+    assert!(!html.contains("a fresh new"), "no typed password is sent back: {html}");
+    assert_eq!(app.login("bob", "correct horse battery").await.status(), 200, "the password did not change");
 
     let form = [
         ("token", token.as_str()),
         ("new_password", "a fresh new passphrase"),
         ("confirm_password", "a fresh new passphrase"),
     ];
-    let res = app.form_post("/_fn/reset-password", &form, &page, None).await;
+    let res = app.form_post_from_hidden_page("/_fn/reset-password", &form).await;
     assert_eq!(res.status(), 302);
     assert_eq!(location(&res), "/login");
     let html = app.follow(&res, None).await.text().await.unwrap();
     assert!(html.contains("Your new password is set"), "{html}");
     assert_eq!(app.login("bob", "a fresh new passphrase").await.status(), 200);
+
+    // A used link refused without JavaScript comes back to its page,
+    // which explains the link is spent.
+    let res = app.form_post_from_hidden_page("/_fn/reset-password", &form).await;
+    assert_eq!(location(&res), format!("/reset?token={token}"));
+    let html = app.follow(&res, None).await.text().await.unwrap();
+    assert!(html.contains("already been used"), "{html}");
 }
