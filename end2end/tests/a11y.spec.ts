@@ -1,14 +1,12 @@
 import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { createAdmin, hydrated, portOf, signIn } from "./pages";
+import { PUBLIC_PAGES, SIGNED_IN_PAGES, createAdmin, hydrated, portOf, signIn } from "./pages";
 
 // Every page, in both colour schemes: axe-core finds no serious or
 // critical WCAG 2.2 A/AA violation, nothing is wider than a 360 px phone,
 // and a screenshot at phone and desktop width is kept with the run's
 // artifacts (test-results/).
 
-const PUBLIC = ["/", "/login", "/register", "/reset?token=not-a-real-token", "/no-such-page"];
-const SIGNED_IN = ["/dashboard", "/sessions", "/account", "/admin", "/admin/audit"];
 const WIDTHS = { phone: { width: 360, height: 780 }, desktop: { width: 1280, height: 860 } };
 
 async function check(page: Page, path: string, scheme: string, shots: (name: string) => string) {
@@ -36,14 +34,14 @@ for (const scheme of ["light", "dark"] as const) {
     test.use({ colorScheme: scheme });
 
     test(`public pages pass the accessibility scan (${scheme})`, async ({ page }, info) => {
-      for (const path of PUBLIC) {
+      for (const path of PUBLIC_PAGES) {
         await check(page, path, scheme, (name) => info.outputPath(name));
       }
     });
 
     test(`signed-in pages pass the accessibility scan (${scheme})`, async ({ page, baseURL }, info) => {
       await signIn(page, createAdmin(portOf(baseURL)));
-      for (const path of SIGNED_IN) {
+      for (const path of SIGNED_IN_PAGES) {
         await check(page, path, scheme, (name) => info.outputPath(name));
       }
     });

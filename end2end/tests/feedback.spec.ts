@@ -1,5 +1,15 @@
 import { test, expect } from "@playwright/test";
-import { Dashboard, LoginPage, RegisterPage, hydrated, registerAndSignIn, registerFresh, watchConsole } from "./pages";
+import {
+  Dashboard,
+  LoginPage,
+  RegisterPage,
+  hydrated,
+  portOf,
+  registerAndSignIn,
+  registerFresh,
+  resetLink,
+  watchConsole,
+} from "./pages";
 
 for (const js of [true, false]) {
   test.describe(js ? "with JavaScript" : "without JavaScript", () => {
@@ -26,6 +36,14 @@ for (const js of [true, false]) {
       await expect(page.getByLabel("Password", { exact: true })).toHaveValue("");
       await expect(login.notice()).toBeHidden();
       expect(page.url()).not.toContain("__err");
+      // The same refusal again empties the password again.
+      await page.getByLabel("Password", { exact: true }).fill("not the password");
+      const answered = page.waitForResponse("**/_fn/login");
+      await page.getByTestId("login-submit").click();
+      await answered;
+      await expect(login.error()).toHaveText("Bad username or password");
+      await expect(page.getByLabel("Password", { exact: true })).toHaveValue("");
+      await expect(page.getByLabel("Username")).toHaveValue(name);
       // The message belongs to that attempt: a reload is a clean form.
       await page.reload();
       await hydrated(page, js);
@@ -36,6 +54,33 @@ for (const js of [true, false]) {
       if (js) expect(said).toEqual([]);
     });
 
+    test("a refused new password on the reset page says why beside the field, and the link still works", async ({
+      page,
+      baseURL,
+    }, info) => {
+      const name = await registerFresh(page, js);
+      const link = resetLink(portOf(baseURL), name);
+      await page.goto(link);
+      await hydrated(page, js);
+      const again = page.getByLabel("New password again");
+      await page.getByLabel("New password", { exact: true }).fill("a fresh new passphrase");
+      await again.fill("a fresh new pass");
+      await page.getByTestId("reset-submit").click();
+      await expect(page.getByTestId("confirm_password-error")).toContainText("do not match");
+      await expect(again).toBeFocused();
+      expect(page.url()).toContain(link);
+      expect(page.url()).not.toContain("__err");
+      await page.screenshot({ path: info.outputPath("reset-refused.png"), fullPage: true });
+
+      await page.getByLabel("New password", { exact: true }).fill("a fresh new passphrase");
+      await again.fill("a fresh new passphrase");
+      await page.getByTestId("reset-submit").click();
+      await expect(page).toHaveURL(/\/login$/);
+      await expect(new LoginPage(page, js).notice()).toContainText("Your new password is set");
+      await new LoginPage(page, js).signIn(name, "a fresh new passphrase");
+      await expect(page).toHaveURL(/\/dashboard$/);
+    });
+
     test("signing out says so", async ({ page }) => {
       await registerAndSignIn(page, js);
       await new Dashboard(page).signOut();
@@ -44,7 +89,7 @@ for (const js of [true, false]) {
       await expect(page.getByTestId("header-user")).toHaveCount(0);
     });
 
-    test("error pages answer with their status, in the site's design", async ({ page }) => {
+    test("error pages answer with their status, in the site's design", async ({ page }, info) => {
       const missing = await page.goto("/no-such-page");
       expect(missing?.status()).toBe(404);
       await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
@@ -57,6 +102,7 @@ for (const js of [true, false]) {
       await expect(page.getByTestId("error-page")).toContainText("You are signed in");
       await expect(page.getByTestId("header-user")).toBeVisible();
       await expect(page.getByTestId("error-page").getByRole("link", { name: "Go to your dashboard" })).toBeVisible();
+      await page.screenshot({ path: info.outputPath("forbidden.png"), fullPage: true });
     });
   });
 }

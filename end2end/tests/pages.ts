@@ -98,19 +98,38 @@ export async function registerAndSignIn(page: Page, js = true): Promise<string> 
   return name;
 }
 
+/** Every page of the site a visitor can reach without signing in. */
+export const PUBLIC_PAGES = ["/", "/login", "/register", "/reset?token=not-a-real-token", "/no-such-page"];
+/** Every page of the signed-in area (an administrator sees them all). */
+export const SIGNED_IN_PAGES = ["/dashboard", "/sessions", "/account", "/admin", "/admin/audit"];
+
 /**
- * Creates an administrator with the account command line, against the
- * database of the server on `port` (as an operator would); returns its name.
+ * Runs the account command line against the database of the server on
+ * `port`, as an operator would; returns what it printed.
  */
-export function createAdmin(port: number): string {
-  const name = uniqueName("admin");
-  execFileSync("./target/release/gatehouse", ["user", "create", name, "--admin"], {
+function operator(port: number, args: string[], input = ""): string {
+  return execFileSync("./target/release/gatehouse", args, {
     cwd: "..",
-    input: `${PASSWORD}\n`,
+    input,
+    encoding: "utf8",
     env: { ...process.env, GATEHOUSE_DATA_DIR: process.env[`GATEHOUSE_E2E_DATA_${port}`] },
     stdio: ["pipe", "pipe", "pipe"],
   });
+}
+
+/** Creates an administrator on the server on `port`; returns its name. */
+export function createAdmin(port: number): string {
+  const name = uniqueName("admin");
+  operator(port, ["user", "create", name, "--admin"], `${PASSWORD}\n`);
   return name;
+}
+
+/** A fresh password-reset link for `name` on the server on `port`, as a path. */
+export function resetLink(port: number, name: string): string {
+  const printed = operator(port, ["user", "reset-link", name]);
+  const path = printed.match(/\/reset\?token=grs_[A-Za-z0-9_-]+/)?.[0];
+  if (!path) throw new Error(`no reset link in: ${printed}`);
+  return path;
 }
 
 /** The port of the server a page's baseURL points at. */

@@ -77,17 +77,24 @@ fn FlashBanner() -> impl IntoView {
     }
 }
 
-/// Renders a form once the flash of this page load is known, so the form
-/// can show why its plain (no JavaScript) post was refused and refill the
-/// typed username. Until then (a client-side navigation), the same form
-/// without them: nothing moves when it arrives. On the server, a page
-/// showing a refused post answers with that error's status.
+/// Renders a form with what the flash of this page load holds for it: why
+/// its plain (no JavaScript) post was refused and the typed username. On
+/// the server, a page showing a refused post answers with that error's
+/// status.
+///
+/// Those come back only after a plain post, which always ends in a full
+/// page load: so only the page the server renders (and its hydration)
+/// waits for the flash. A client-side navigation shows the form at once
+/// and never swaps it for another while someone is typing.
 #[component]
 pub fn WithFlash(children: ChildrenFn) -> impl IntoView {
+    if !server_rendered() {
+        provide_context(FlashNow(Flash::default()));
+        return children().into_any();
+    }
     let frame = PageFrame::here();
-    let fallback = children.clone();
     view! {
-        <Suspense fallback=move || fallback()>
+        <Suspense fallback=|| ()>
             {
                 let children = children.clone();
                 move || {
@@ -103,6 +110,13 @@ pub fn WithFlash(children: ChildrenFn) -> impl IntoView {
             }
         </Suspense>
     }
+    .into_any()
+}
+
+/// Whether this render is the server's, or the browser hydrating it; not
+/// a later client-side navigation.
+fn server_rendered() -> bool {
+    cfg!(feature = "ssr") || Owner::current_shared_context().is_some_and(|c| c.during_hydration())
 }
 
 /// Sets this page's status (and `Retry-After`) from `error`.
@@ -288,17 +302,22 @@ pub fn FormError() -> impl IntoView {
 }
 
 /// Moves focus to the input named `field`, else to the form's message.
+/// Waits for the next frame: until the message's text is in, the empty
+/// message is not displayed and cannot take the focus.
 fn focus_first_error(field: Option<&str>, message: NodeRef<leptos::html::P>) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast as _;
-        let input = field
-            .and_then(|id| document().get_element_by_id(id))
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
-        let target = input.or_else(|| message.get().map(Into::into));
-        if let Some(el) = target {
-            let _ = el.focus();
-        }
+        let field = field.map(str::to_owned);
+        request_animation_frame(move || {
+            let input = field
+                .and_then(|id| document().get_element_by_id(&id))
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+            let target = input.or_else(|| message.get_untracked().map(Into::into));
+            if let Some(el) = target {
+                let _ = el.focus();
+            }
+        });
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (field, message);
