@@ -18,7 +18,7 @@ use crate::auth::refresh::{self, RefreshToken, Verdict};
 use crate::auth::token::{self, Grant, Issued};
 use crate::db::audit::Event;
 use crate::db::{audit, resets, sessions, users};
-use crate::domain::{AccountOverview, AuditKind, Password, Role, SessionSummary, Username};
+use crate::domain::{self, AccountOverview, AuditKind, Password, Role, SessionSummary, Username};
 use crate::error::{AppError, db_error};
 use crate::state::AppState;
 
@@ -544,6 +544,10 @@ pub async fn end_session(
 /// How many security events the dashboard lists.
 pub const RECENT_EVENTS: u32 = 6;
 
+/// How far back the dashboard's one read of the account's events looks
+/// for the sign-in before this one; further only when it is not there.
+const SIGN_IN_LOOK_BACK: u32 = 20;
+
 /// The signed-in person's account at a glance: sessions, the sign-in
 /// before this one, and recent security events.
 ///
@@ -552,15 +556,16 @@ pub const RECENT_EVENTS: u32 = 6;
 pub async fn overview(state: &AppState, user: &CurrentUser) -> Result<AccountOverview, AppError> {
     let sessions = list_sessions(state, user).await?;
     let this_began = sessions.iter().find(|s| s.current).map_or(i64::MAX, |s| s.created_at);
-    let sign_ins = audit::concerning(&state.db, &user.id, Some(AuditKind::SignIn), 20).await.map_err(db_error)?;
-    // The newest successful sign-in began this session, unless it is older.
-    let mut succeeded = sign_ins.into_iter().filter(|e| e.success);
-    let previous_sign_in = match succeeded.next() {
-        Some(e) if e.at < this_began => Some(e),
-        Some(_) => succeeded.next(),
-        None => None,
-    };
-    let recent = audit::concerning(&state.db, &user.id, None, RECENT_EVENTS).await.map_err(db_error)?;
+    // One read serves both, unless a run of other events (a flood of
+    // refused guesses, say) pushed the previous sign-in further back.
+    let mut recent = audit::concerning(&state.db, &user.id, None, None, SIGN_IN_LOOK_BACK).await.map_err(db_error)?;
+    let mut previous_sign_in = domain::previous_sign_in(&recent, this_began);
+    if previous_sign_in.is_none() && recent.len() == SIGN_IN_LOOK_BACK as usize {
+        let sign_ins =
+            audit::concerning(&state.db, &user.id, Some(AuditKind::SignIn), Some(true), 2).await.map_err(db_error)?;
+        previous_sign_in = domain::previous_sign_in(&sign_ins, this_began);
+    }
+    recent.truncate(RECENT_EVENTS as usize);
     Ok(AccountOverview { sessions, previous_sign_in, recent })
 }
 

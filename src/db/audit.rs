@@ -84,7 +84,7 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry
     }
     let kind = filter.kind.map_or("", AuditKind::as_str);
     let user = filter.user_key.as_deref().unwrap_or("");
-    let outcome = filter.success.map_or("", |ok| if ok { "success" } else { "failure" });
+    let outcome = outcome(filter.success);
     let per_page = Page::<AuditEntry>::PER_PAGE;
     let (limit, offset) = Page::<AuditEntry>::window(page);
     let total: i64 = sqlx::query(concat!("SELECT COUNT(*) AS n", matching!()))
@@ -113,7 +113,8 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry
 
 /// The newest events about the account `user_id` (as subject or actor),
 /// newest first: of `kind`, or of every kind but token refreshes (routine,
-/// every few minutes, and not news to anyone).
+/// every few minutes, and not news to anyone); with `success`, only those
+/// that succeeded (or failed).
 ///
 /// # Errors
 /// Database failures.
@@ -121,6 +122,7 @@ pub async fn concerning(
     db: &Db,
     user_id: &str,
     kind: Option<AuditKind>,
+    success: Option<bool>,
     limit: u32,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     let rows = sqlx::query(
@@ -131,14 +133,21 @@ pub async fn concerning(
          LEFT JOIN users s ON s.id = e.subject_id
          WHERE (e.subject_id = $1 OR e.actor_id = $1)
            AND (e.kind = $2 OR ($2 = '' AND e.kind <> 'refresh'))
-         ORDER BY e.at DESC, e.id DESC LIMIT $3",
+           AND ($3 = '' OR e.outcome = $3)
+         ORDER BY e.at DESC, e.id DESC LIMIT $4",
     )
     .bind(user_id)
     .bind(kind.map_or("", AuditKind::as_str))
+    .bind(outcome(success))
     .bind(i64::from(limit))
     .fetch_all(db.readers())
     .await?;
     rows.iter().map(entry).collect()
+}
+
+/// The stored outcome to match: any (`""`), success or failure.
+fn outcome(success: Option<bool>) -> &'static str {
+    success.map_or("", |ok| if ok { "success" } else { "failure" })
 }
 
 fn entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry, sqlx::Error> {

@@ -17,5 +17,5 @@ pub use next_path::{DEFAULT_AFTER_SIGN_IN, safe_next_path};
 pub use pages::{PROTECTED_PAGES, PageRule, page_rule};
 pub use password::{Password, PasswordError};
 pub use role::Role;
-pub use session::{AccountOverview, SessionSummary};
+pub use session::{AccountOverview, SessionSummary, previous_sign_in};
 pub use username::{Username, UsernameError};

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::AuditEntry;
+use super::{AuditEntry, AuditKind};
 
 /// A live session as its owner sees it on the sessions page and in the API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,4 +26,51 @@ pub struct AccountOverview {
     pub previous_sign_in: Option<AuditEntry>,
     /// The newest security events of the account (no routine refreshes).
     pub recent: Vec<AuditEntry>,
+}
+
+/// The newest successful sign-in to the account other than the one that
+/// began this session (at `this_began`), among `events`, newest first;
+/// `None` when `events` holds no other.
+pub fn previous_sign_in(events: &[AuditEntry], this_began: i64) -> Option<AuditEntry> {
+    let succeeded = || events.iter().filter(|e| e.kind == AuditKind::SignIn && e.success);
+    // A session's start and its sign-in's event share one clock reading.
+    let began_this = succeeded().find(|e| e.at <= this_began).map(|e| &e.id);
+    succeeded().find(|e| Some(&e.id) != began_this).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(at: i64, kind: AuditKind, success: bool) -> AuditEntry {
+        AuditEntry {
+            id: format!("e{at}"),
+            at,
+            kind,
+            success,
+            actor: None,
+            subject: Some("ada".into()),
+            ip: String::new(),
+            user_agent: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_previous_sign_in_skips_the_one_that_began_this_session_and_failures() {
+        let events = [
+            event(100, AuditKind::SignIn, true),
+            event(90, AuditKind::SignIn, false),
+            event(80, AuditKind::SignOut, true),
+            event(70, AuditKind::SignIn, true),
+            event(60, AuditKind::SignIn, true),
+        ];
+        assert_eq!(previous_sign_in(&events, 100).map(|e| e.at), Some(70));
+        // Another device signed in after this session began: that is the
+        // one to know about.
+        assert_eq!(previous_sign_in(&events, 70).map(|e| e.at), Some(100));
+        assert_eq!(previous_sign_in(&events, 50).map(|e| e.at), Some(100));
+        assert_eq!(previous_sign_in(&events[..3], 100), None, "only this session's sign-in");
+        assert_eq!(previous_sign_in(&[], 100), None);
+    }
 }

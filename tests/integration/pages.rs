@@ -500,6 +500,29 @@ async fn the_dashboard_shows_sessions_the_previous_sign_in_and_recent_events() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_previous_sign_in_is_found_behind_a_flood_of_refused_guesses() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200);
+    // More refused guesses than the dashboard's first read looks at,
+    // waiting out each lock, then this session's sign-in.
+    for _ in 0..5 {
+        app.clock.advance(3600);
+        for _ in 0..5 {
+            assert_eq!(app.login("alice", "a wrong guess").await.status(), 401);
+        }
+    }
+    app.clock.advance(60);
+    let cookie = access_cookie(app.form_login("alice", PASSWORD, "").await.headers()).unwrap();
+    let html = app.page("/dashboard", Some(&cookie)).await.text().await.unwrap();
+    let previous = html.split(r#"data-testid="tile-last-sign-in""#).nth(1).unwrap().split("</section>").next().unwrap();
+    let earlier = gatehouse::domain::format_utc(app.clock_now() - 5 * 3600 - 60);
+    assert!(previous.contains(&earlier), "the API sign-in before the flood: {previous}");
+    let events = html.split(r#"data-testid="recent-events""#).nth(1).unwrap();
+    assert_eq!(events.matches(r#"data-testid="event""#).count(), 6, "{events}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_fails_on_our_side_is_a_500_with_a_reference_and_no_internals() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
