@@ -10,7 +10,7 @@ use axum::Router;
 use axum::http::{HeaderName, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum_server::tls_rustls::RustlsConfig;
-use leptos::prelude::provide_context;
+use leptos::prelude::{IntoView, provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -187,7 +187,11 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let leptos = state.leptos.clone();
+    // A whole page: the HTML shell around the app.
+    let page = {
+        let options = state.leptos.clone();
+        move || shell(options.clone())
+    };
     let request_id = HeaderName::from_static(crate::error::REQUEST_ID);
     let (api, api_doc) = api::router();
     let openapi = api::openapi(api_doc).to_json().unwrap_or_default();
@@ -202,11 +206,8 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", axum::routing::get(api::jwks))
         .route("/health/live", axum::routing::get(crate::health::live))
         .route("/health/ready", axum::routing::get(crate::health::ready))
-        .leptos_routes_with_context(&state, routes, app_context(&state), {
-            let leptos = leptos.clone();
-            move || shell(leptos.clone())
-        })
-        .fallback_service(static_files(&state, leptos))
+        .leptos_routes_with_context(&state, routes, app_context(&state), page.clone())
+        .fallback_service(static_files(&state, page))
         .layer(from_fn_with_state(state.clone(), guard::protect_pages))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), middleware::server_fn_boundary))
@@ -230,16 +231,19 @@ fn app_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
 }
 
 /// The site's files (`/pkg/…`, the favicon), precompressed where a build
-/// made it so; any other path is the app's own 404 page.
+/// made it so; any other path is the app's own 404 page, rendered as `page`.
 ///
 /// Not leptos_axum's `file_and_error_handler`: it answers each file inside
 /// a reactive owner whose parent is whatever owner the worker thread last
 /// had, and takes that owner's response headers for the file. Under load
 /// a page rendering at the same moment lost its Content-Security-Policy to
 /// a stylesheet that way, and could not hydrate.
-fn static_files(state: &AppState, leptos: leptos::config::LeptosOptions) -> axum::routing::MethodRouter {
+fn static_files<V: IntoView + 'static>(
+    state: &AppState,
+    page: impl Fn() -> V + Clone + Send + Sync + 'static,
+) -> axum::routing::MethodRouter {
     use axum::handler::HandlerWithoutStateExt as _;
-    let not_found = leptos_axum::render_app_to_stream_with_context(app_context(state), move || shell(leptos.clone()));
+    let not_found = leptos_axum::render_app_to_stream_with_context(app_context(state), page);
     let files = tower_http::services::ServeDir::new(state.leptos.site_root.as_ref())
         .precompressed_br()
         .precompressed_gzip()
