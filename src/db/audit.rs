@@ -65,6 +65,23 @@ pub struct Filter {
     pub success: Option<bool>,
 }
 
+/// The columns [`entry`] reads, for a `SELECT` over `named!()`.
+macro_rules! entry_columns {
+    () => {
+        "SELECT e.id, e.at, e.kind, e.outcome, e.ip, e.user_agent, e.detail,
+                a.username AS actor, COALESCE(s.username, e.username) AS subject"
+    };
+}
+
+/// The events (`e`) with their actor (`a`) and subject (`s`), when known.
+macro_rules! named {
+    () => {
+        " FROM audit_events e
+          LEFT JOIN users a ON a.id = e.actor_id
+          LEFT JOIN users s ON s.id = e.subject_id"
+    };
+}
+
 /// One page of events matching `filter`, newest first.
 ///
 /// # Errors
@@ -74,12 +91,12 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry
     // One filter for both statements; an empty parameter means "any".
     macro_rules! matching {
         () => {
-            " FROM audit_events e
-              LEFT JOIN users a ON a.id = e.actor_id
-              LEFT JOIN users s ON s.id = e.subject_id
-              WHERE ($1 = '' OR e.kind = $1)
-                AND ($2 = '' OR a.username_key = $2 OR s.username_key = $2 OR LOWER(e.username) = $2)
-                AND ($3 = '' OR e.outcome = $3)"
+            concat!(
+                named!(),
+                " WHERE ($1 = '' OR e.kind = $1)
+                    AND ($2 = '' OR a.username_key = $2 OR s.username_key = $2 OR LOWER(e.username) = $2)
+                    AND ($3 = '' OR e.outcome = $3)"
+            )
         };
     }
     let kind = filter.kind.map_or("", AuditKind::as_str);
@@ -94,19 +111,14 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry
         .fetch_one(db.pool())
         .await?
         .try_get("n")?;
-    let rows = sqlx::query(concat!(
-        "SELECT e.id, e.at, e.kind, e.outcome, e.ip, e.user_agent, e.detail,
-                a.username AS actor, COALESCE(s.username, e.username) AS subject",
-        matching!(),
-        " ORDER BY e.at DESC, e.id DESC LIMIT $4 OFFSET $5"
-    ))
-    .bind(kind)
-    .bind(user)
-    .bind(outcome)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.pool())
-    .await?;
+    let rows = sqlx::query(concat!(entry_columns!(), matching!(), " ORDER BY e.at DESC, e.id DESC LIMIT $4 OFFSET $5"))
+        .bind(kind)
+        .bind(user)
+        .bind(outcome)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
     let items = rows.iter().map(entry).collect::<Result<_, sqlx::Error>>()?;
     Ok(Page { items, page, per_page, total })
 }
@@ -125,17 +137,14 @@ pub async fn concerning(
     success: Option<bool>,
     limit: u32,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT e.id, e.at, e.kind, e.outcome, e.ip, e.user_agent, e.detail,
-                a.username AS actor, COALESCE(s.username, e.username) AS subject
-         FROM audit_events e
-         LEFT JOIN users a ON a.id = e.actor_id
-         LEFT JOIN users s ON s.id = e.subject_id
-         WHERE (e.subject_id = $1 OR e.actor_id = $1)
-           AND (e.kind = $2 OR ($2 = '' AND e.kind <> 'refresh'))
-           AND ($3 = '' OR e.outcome = $3)
-         ORDER BY e.at DESC, e.id DESC LIMIT $4",
-    )
+    let rows = sqlx::query(concat!(
+        entry_columns!(),
+        named!(),
+        " WHERE (e.subject_id = $1 OR e.actor_id = $1)
+            AND (e.kind = $2 OR ($2 = '' AND e.kind <> 'refresh'))
+            AND ($3 = '' OR e.outcome = $3)
+          ORDER BY e.at DESC, e.id DESC LIMIT $4"
+    ))
     .bind(user_id)
     .bind(kind.map_or("", AuditKind::as_str))
     .bind(outcome(success))
