@@ -284,15 +284,18 @@ pub(crate) mod ssr {
 
     /// Sends the browser to `path`, which shows `notice` once.
     pub fn redirect_with_notice(path: &str, notice: &str) {
-        set_cookies(cookies::set_flash(&Flash::notice(notice)));
-        leptos_axum::redirect(path);
+        redirect_with(path, &Flash::notice(notice));
     }
 
     /// Sends a refused plain form post back to `page`, which shows `error`
     /// once: for forms whose page sends no `Referer` to return to.
     pub fn back_with_error(page: &str, error: &AppError) {
-        set_cookies(cookies::set_flash(&Flash::failed(error.clone(), None)));
-        leptos_axum::redirect(page);
+        redirect_with(page, &Flash::failed(error.clone(), None));
+    }
+
+    fn redirect_with(path: &str, flash: &Flash) {
+        set_cookies(cookies::set_flash(flash));
+        leptos_axum::redirect(path);
     }
 
     pub fn set_cookies(values: impl IntoIterator<Item = HeaderValue>) {
