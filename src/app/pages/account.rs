@@ -12,9 +12,12 @@ pub fn AccountPage() -> impl IntoView {
     let pending = action.pending();
     form_feedback(action);
     // Passwords do not linger in the form after a successful change.
+    let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
-        if action.value().with(|v| matches!(v, Some(Ok(())))) {
-            reset_form("change-password-form");
+        if action.value().with(|v| matches!(v, Some(Ok(()))))
+            && let Some(form) = form.get()
+        {
+            form.reset();
         }
     });
     view! {
@@ -27,7 +30,7 @@ pub fn AccountPage() -> impl IntoView {
                 </p>
             </Show>
             <WithFlash>
-            <ActionForm action=action attr:id="change-password-form">
+            <ActionForm action=action node_ref=form>
                 <Field id="current_password" label="Current password" kind="password" autocomplete="current-password" />
                 <Field
                     id="new_password"
@@ -43,19 +46,4 @@ pub fn AccountPage() -> impl IntoView {
             </WithFlash>
         </section>
     }
-}
-
-/// Empties the form with this id.
-fn reset_form(id: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast as _;
-        if let Some(form) =
-            document().get_element_by_id(id).and_then(|el| el.dyn_into::<web_sys::HtmlFormElement>().ok())
-        {
-            form.reset();
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
 }
