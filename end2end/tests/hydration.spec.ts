@@ -1,4 +1,4 @@
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page, type Route } from "@playwright/test";
 import { PUBLIC_PAGES, SIGNED_IN_PAGES, createAdmin, portOf, signIn } from "./pages";
 
 // What the server sends is what a person sees first and starts to read or
@@ -50,7 +50,7 @@ function jumps(before: Box[], after: Box[]): string[] {
 async function checkNoJump(page: Page, path: string, width: string) {
   let release = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
-  const hold = async (route: import("@playwright/test").Route) => {
+  const hold = async (route: Route) => {
     await held;
     await route.continue();
   };

@@ -9,7 +9,7 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A server-function form post with exactly the given extra headers.
 async fn raw_post(app: &TestApp, path: &str, headers: &[(&str, String)], form: &[(&str, &str)]) -> reqwest::Response {
-    let mut req = app.client.post(app.url(path)).header("accept", "text/html").form(form);
+    let mut req = app.plain_form(path, form);
     for (k, v) in headers {
         req = req.header(*k, v);
     }

@@ -207,15 +207,15 @@ impl TestApp {
         self.page_with(&location(res), &cookies).await
     }
 
-    /// A plain HTML form post to a server function (the no-JS path).
+    /// A plain HTML form post (the no-JS path) to `path`, before the
+    /// headers that say where it came from.
+    pub fn plain_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).header("accept", "text/html,application/xhtml+xml").form(form)
+    }
+
+    /// A plain HTML form post to a server function from our page `referer`.
     pub async fn form_post(&self, path: &str, form: &[(&str, &str)], referer: &str, cookie: Option<&str>) -> Response {
-        let mut req = self
-            .client
-            .post(self.url(path))
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("origin", &self.base)
-            .header("referer", referer)
-            .form(form);
+        let mut req = self.plain_form(path, form).header("origin", &self.base).header("referer", referer);
         if let Some(c) = cookie {
             req = req.header("cookie", format!("{ACCESS_COOKIE}={c}"));
         }
@@ -226,15 +226,8 @@ impl TestApp {
     /// `Referrer-Policy: no-referrer`: a hidden origin, no `Referer`, and
     /// the browser's own word that it is same-origin.
     pub async fn form_post_from_hidden_page(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("origin", "null")
-            .header("sec-fetch-site", "same-origin")
-            .form(form)
-            .send()
-            .await
-            .unwrap()
+        let req = self.plain_form(path, form).header("origin", "null").header("sec-fetch-site", "same-origin");
+        req.send().await.unwrap()
     }
 
     /// Signs in with a plain form post to the login server function.
