@@ -45,7 +45,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let site = root.join("target/site");
     if !site.join("pkg/gatehouse.wasm").exists() {
-        fail("no release site in target/site: run `cargo leptos build --release` first (scripts/bench.sh does)");
+        fail("no release site in target/site: run `scripts/site.sh release` first (scripts/bench.sh does)");
     }
     if Command::new("wrk").arg("--version").output().is_err() {
         fail("wrk is not installed (scripts/bench.sh installs it)");

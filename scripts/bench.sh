@@ -3,16 +3,17 @@
 # the release server under wrk beside a bare axum handler and prints the
 # table the README carries. Takes a few minutes; run it on an idle machine.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-bash scripts/setup.sh
-export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+bash scripts/setup.sh run
 if ! command -v wrk >/dev/null 2>&1; then
-  printf '\033[1;34m[bench]\033[0m installing wrk\n'
+  step "bench: installing wrk" "20 s"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends wrk >/dev/null
+  steps_done
 fi
-cargo leptos build --release
+bash scripts/site.sh release
+step "bench: build and run benches/load.rs" "2 min build first run, 4 min run"
 cargo bench --features ssr --bench load
+steps_done

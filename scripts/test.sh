@@ -3,58 +3,62 @@
 # for the server and the browser build, unit and integration tests on
 # SQLite and on a throwaway PostgreSQL, then the Playwright suite against
 # the release build in Chromium. Ends with one summary line.
+#
+# The tests are built with the release profile: the server the Playwright
+# suite drives is the very binary cargo builds for the integration tests,
+# so the dependency tree is compiled once for both, not once in debug and
+# again in release.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-bash scripts/setup.sh
-export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-# A clean CI checkout never reuses incremental state: skip writing it
-# (faster, and many gigabytes less disk).
-if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+bash scripts/setup.sh test
 
 results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
-step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+at_exit rm -f "$results"
 
-step "format"
+step "format" "2 s"
 cargo fmt --all --check
 
-step "clippy: server (ssr)"
+step "clippy: server (ssr)" "3 min first run, 10 s warm"
 cargo clippy --features ssr --all-targets -- -D warnings
 
-step "clippy: browser (hydrate, wasm32)"
+step "clippy: browser (hydrate, wasm32)" "1 min first run, 5 s warm"
 cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-step "unit tests"
-cargo test --features ssr --lib 2>&1 | tee -a "$results"
+step "build: release server and tests" "8 min first run, 2 min after a change"
+cargo test --release --features ssr --lib --test integration --no-run
 
-step "integration tests on SQLite"
+step "unit tests" "5 s"
+cargo test --release --features ssr --lib 2>&1 | tee -a "$results"
+
+step "integration tests on SQLite" "1 min"
 # One at a time: see tests/integration/main.rs.
-cargo test --features ssr --test integration -- --test-threads=1 2>&1 | tee -a "$results"
+cargo test --release --features ssr --test integration -- --test-threads=1 2>&1 | tee -a "$results"
 
-step "integration tests on PostgreSQL"
+step "integration tests on PostgreSQL" "1 min"
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
+at_exit pg_stop
 pg_start
-trap 'pg_stop; rm -f "$results"' EXIT
-GATEHOUSE_TEST_DB=postgres cargo test --features ssr --test integration -- --test-threads=1 2>&1 | tee -a "$results"
+GATEHOUSE_TEST_DB=postgres cargo test --release --features ssr --test integration -- --test-threads=1 2>&1 \
+  | tee -a "$results"
 pg_stop
+steps_done
 
-step "release build"
-cargo leptos build --release
+bash scripts/site.sh release
 
-step "end-to-end tests (Playwright, Chromium)"
+step "end-to-end tests (Playwright, Chromium, release build)" "3 min"
 # The servers' data and logs live here, so the log check below can read them.
 e2e="$(mktemp -d)"
-trap 'rm -rf "$e2e"; rm -f "$results"' EXIT
+at_exit rm -rf "$e2e"
 export GATEHOUSE_E2E_LOG_DIR="$e2e/logs" GATEHOUSE_E2E_DATA_3100="$e2e/data-3100" GATEHOUSE_E2E_DATA_3101="$e2e/data-3101"
 mkdir -p "$GATEHOUSE_E2E_LOG_DIR"
 (cd end2end && npx playwright test) 2>&1 | tee -a "$results"
 
-step "no secret in the servers' logs of that run"
+step "no secret in the servers' logs of that run" "1 s"
 (cd end2end && node check-logs.mjs "$GATEHOUSE_E2E_LOG_DIR" "$GATEHOUSE_E2E_DATA_3100" "$GATEHOUSE_E2E_DATA_3101") 2>&1 \
   | tee -a "$results" || true
+steps_done
 
 # One line for the whole run: cargo's "test result" lines plus Playwright's
 # closing "N passed" / "N failed" lines, and the log check.
