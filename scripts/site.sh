@@ -30,8 +30,16 @@ cargo build --lib --target wasm32-unknown-unknown --no-default-features --featur
   --profile "$cargo_profile" --target-dir target/front
 wasm="target/front/wasm32-unknown-unknown/$out_dir/$LEPTOS_OUTPUT_NAME.wasm"
 
-step "site: JS bindings, wasm-opt, stylesheet, public files" "15 s release, 2 s dev"
-rm -rf "$next"
+# Nothing to do when the site is newer than everything it is made of.
+stamp="$site.$profile.stamp"
+if [ -f "$stamp" ] && [ -d "$site" ] \
+   && [ -z "$(find "$wasm" style public "$0" -newer "$stamp" -print -quit)" ]; then
+  steps_done
+  exit 0
+fi
+
+step "site: JS bindings, wasm-opt, stylesheet, public files" "25 s release, 2 s dev"
+rm -rf "$next" "$site".*.stamp
 mkdir -p "$next/pkg"
 cp -R public/. "$next/"
 wasm-bindgen --target web --no-typescript --out-name "$LEPTOS_OUTPUT_NAME" --out-dir "$next/pkg" "$wasm"
@@ -62,5 +70,6 @@ rm -rf "$site.old"
 [ -d "$site" ] && mv "$site" "$site.old"
 mv "$next" "$site"
 rm -rf "$site.old"
+touch "$stamp"
 
 steps_done
