@@ -27,16 +27,19 @@ _elapsed() {
   if [ "$s" -ge 60 ]; then printf '%dm%02ds' $(( s / 60 )) $(( s % 60 )); else printf '%ds' "$s"; fi
 }
 
-_step_done() {
+# Closes the step that runs with the time it took; call it at the end of
+# a script (`step` calls it for the one before).
+steps_done() {
   if [ -n "$_step_name" ]; then
     printf '\033[1;34m<== %s: done in %s\033[0m (%s since start)\n' "$_step_name" "$(_elapsed "$_step_start")" "$(_elapsed "$GATEHOUSE_RUN_START")"
   fi
   _step_name=""
 }
 
-# at_exit COMMAND...: runs COMMAND when the script ends, however it ends.
+# at_exit COMMAND [ARG...]: runs COMMAND when the script ends, however it
+# ends. Each word is quoted as given, so a path with spaces stays one.
 _cleanups=()
-at_exit() { _cleanups+=("$*"); }
+at_exit() { _cleanups+=("$(printf '%q ' "$@")"); }
 
 _on_exit() {
   local rc=$?
@@ -53,13 +56,8 @@ trap _on_exit EXIT
 # machine ("4 min first run, 5 s warm"), and closes the step before it with
 # the time that one took.
 step() {
-  _step_done
+  steps_done
   _step_name="$1"
   _step_start=$EPOCHSECONDS
   printf '\n\033[1;34m==> %s\033[0m (usually %s)\n' "$1" "$2"
-}
-
-# Closes the last step; call it at the end of a script.
-steps_done() {
-  _step_done
 }

@@ -14,12 +14,10 @@ source "$(dirname "$0")/lib.sh"
 
 profile="${1:-release}"
 case "$profile" in
-  release) cargo_profile=wasm-release ;;
-  dev) cargo_profile=dev ;;
+  release) cargo_profile=wasm-release out_dir=wasm-release css=(--minify) ;;
+  dev) cargo_profile=dev out_dir=debug css=() ;;
   *) echo "usage: scripts/site.sh [release|dev]" >&2; exit 2 ;;
 esac
-out_dir="$cargo_profile"
-[ "$cargo_profile" = dev ] && out_dir=debug
 
 site=target/site
 next="$site.next"
@@ -45,12 +43,12 @@ cp -R public/. "$next/"
 wasm-bindgen --target web --no-typescript --out-name "$LEPTOS_OUTPUT_NAME" --out-dir "$next/pkg" "$wasm"
 # leptos's hydration script asks for NAME.wasm, not wasm-bindgen's NAME_bg.wasm.
 mv "$next/pkg/${LEPTOS_OUTPUT_NAME}_bg.wasm" "$next/pkg/$LEPTOS_OUTPUT_NAME.wasm"
+lightningcss "${css[@]}" --targets defaults style/main.css -o "$next/pkg/$LEPTOS_OUTPUT_NAME.css"
 if [ "$profile" = release ]; then
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     "$next/pkg/$LEPTOS_OUTPUT_NAME.wasm" -o "$next/pkg/$LEPTOS_OUTPUT_NAME.wasm"
   esbuild "$next/pkg/$LEPTOS_OUTPUT_NAME.js" --minify --format=esm --log-level=warning \
     --allow-overwrite --outfile="$next/pkg/$LEPTOS_OUTPUT_NAME.js"
-  lightningcss --minify --targets defaults style/main.css -o "$next/pkg/$LEPTOS_OUTPUT_NAME.css"
   # The server sends these instead when the browser accepts them
   # (ServeDir's precompressed_br/precompressed_gzip).
   node -e '
@@ -62,8 +60,6 @@ if [ "$profile" = release ]; then
       writeFileSync(`${file}.br`, zlib.brotliCompressSync(data, { params }));
       writeFileSync(`${file}.gz`, zlib.gzipSync(data, { level: 9 }));
     }' "$next"/pkg/*.wasm "$next"/pkg/*.js "$next"/pkg/*.css
-else
-  lightningcss --targets defaults style/main.css -o "$next/pkg/$LEPTOS_OUTPUT_NAME.css"
 fi
 # The new site replaces the old one whole, never file by file.
 rm -rf "$site.old"
