@@ -10,15 +10,16 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, header};
 use gatehouse::accounts;
+use gatehouse::auth::caller::Client;
 use gatehouse::auth::clock::SystemClock;
-use gatehouse::auth::guard::{self, Client};
 use gatehouse::auth::password::HashParams;
 use gatehouse::auth::token::{self, TokenType};
 use gatehouse::config::Settings;
 use gatehouse::domain::Role;
 use gatehouse::startup::Application;
+use gatehouse::web::guard::{self, Refresh};
 use leptos::config::LeptosOptions;
 
 const ROUNDS: u32 = 20_000;
@@ -43,12 +44,13 @@ async fn run(engine: &str, database_url: Option<String>) {
     let signed_in =
         accounts::sign_in(&state, &name, "correct horse battery", &Client::default()).await.expect("sign in");
     let token = signed_in.access.token;
+    let none = Extensions::new();
     let mut headers = HeaderMap::new();
     headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).expect("header"));
 
     // Warm up both paths.
     for _ in 0..500 {
-        guard::authenticate(&state, &headers).await.expect("valid");
+        guard::check(&state, &headers, &none, Refresh::Never).await.caller.expect("valid");
     }
     let start = Instant::now();
     for _ in 0..ROUNDS {
@@ -61,7 +63,7 @@ async fn run(engine: &str, database_url: Option<String>) {
     let verify = per_op(start.elapsed(), ROUNDS);
     let start = Instant::now();
     for _ in 0..ROUNDS {
-        black_box(guard::authenticate(&state, black_box(&headers)).await.expect("valid"));
+        black_box(guard::check(&state, black_box(&headers), &none, Refresh::Never).await.caller.expect("valid"));
     }
     let guarded = per_op(start.elapsed(), ROUNDS);
     println!(

@@ -19,7 +19,7 @@
 use std::sync::Arc;
 
 use gatehouse::auth::clock::SystemClock;
-use gatehouse::downstream::{Expect, KeySource, Verifier, router};
+use gatehouse::web::downstream::{Expect, KeySource, Verifier, router};
 use serde_json::Value;
 
 /// The key set over HTTP(S).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The load benchmark (benches/load.rs): builds the release site, then runs
+# The load benchmark (benches/load/): builds the release site, then runs
 # the release server under wrk beside a bare axum handler and prints the
 # table the README carries. Takes a few minutes; run it on an idle machine.
 set -euo pipefail
@@ -14,6 +14,6 @@ if ! command -v wrk >/dev/null 2>&1; then
   steps_done
 fi
 bash scripts/site.sh release
-step "bench: build and run benches/load.rs" "2 min build first run, 4 min run"
+step "bench: build and run benches/load/" "2 min build first run, 4 min run"
 cargo bench --features ssr --bench load
 steps_done

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::admin::{self, Actor};
+use crate::accounts::administer::{self, Actor};
 use crate::auth::caller::Client;
 use crate::auth::clock::SystemClock;
 use crate::auth::keys::KeyAlgorithm;
@@ -39,6 +39,35 @@ pub enum Command {
     /// Manage the signing keys (stored keys only, not GATEHOUSE_JWT_SECRET).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// List every page and who may load it (the page table).
+    Pages {
+        /// As JSON, for tools and tests.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The page table in words, or as JSON: `[{"path", "access", "fresh"}]`.
+pub fn pages(json: bool) -> String {
+    use crate::domain::{Access, Page};
+    if json {
+        let rows: Vec<_> = Page::ALL
+            .iter()
+            .map(|p| serde_json::json!({ "path": p.path(), "access": p.rule().access, "fresh": p.rule().fresh }))
+            .collect();
+        return serde_json::Value::from(rows).to_string();
+    }
+    let mut out = format!("{:<14} {:<10} {}", "PAGE", "WHO", "RECENT SIGN-IN");
+    for page in Page::ALL {
+        let rule = page.rule();
+        let who = match rule.access {
+            Access::Anyone => "anyone",
+            Access::SignedIn => "signed in",
+            Access::Admin => "admin",
+        };
+        out.push_str(&format!("\n{:<14} {:<10} {}", page.path(), who, if rule.fresh { "yes" } else { "no" }));
+    }
+    out
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,7 +133,7 @@ pub async fn run_user_command(settings: Settings, command: UserCommand) -> ExitC
     let state = match crate::startup::build_state(&settings, settings.listen_addr.port(), Arc::new(SystemClock)).await {
         Ok(state) => state,
         Err(e) => {
-            eprintln!("gatehouse: could not open the database: {}", crate::telemetry::chain(&e));
+            eprintln!("gatehouse: could not open the database: {}", crate::error::chain(&e));
             return ExitCode::from(1);
         }
     };
@@ -132,13 +161,13 @@ async fn execute(state: &AppState, command: UserCommand) -> Result<String, AppEr
         }
         UserCommand::Role { username, role } => {
             let role = Role::from(role);
-            let id = admin::find(state, &username).await?;
-            let done = admin::set_role(state, Actor::CommandLine, &id, role, &client).await?;
+            let id = administer::find(state, &username).await?;
+            let done = administer::set_role(state, Actor::CommandLine, &id, role, &client).await?;
             Ok(changed(done, format!("'{username}' is now {role}."), format!("'{username}' was already {role}.")))
         }
         UserCommand::Disable { username } => {
-            let id = admin::find(state, &username).await?;
-            let done = admin::set_disabled(state, Actor::CommandLine, &id, true, &client).await?;
+            let id = administer::find(state, &username).await?;
+            let done = administer::set_disabled(state, Actor::CommandLine, &id, true, &client).await?;
             Ok(changed(
                 done,
                 format!("'{username}' is disabled; every session has ended."),
@@ -146,18 +175,18 @@ async fn execute(state: &AppState, command: UserCommand) -> Result<String, AppEr
             ))
         }
         UserCommand::Enable { username } => {
-            let id = admin::find(state, &username).await?;
-            let done = admin::set_disabled(state, Actor::CommandLine, &id, false, &client).await?;
+            let id = administer::find(state, &username).await?;
+            let done = administer::set_disabled(state, Actor::CommandLine, &id, false, &client).await?;
             Ok(changed(done, format!("'{username}' can sign in again."), format!("'{username}' was not disabled.")))
         }
         UserCommand::EndSessions { username } => {
-            let id = admin::find(state, &username).await?;
-            let n = admin::end_sessions(state, Actor::CommandLine, &id, &client).await?;
+            let id = administer::find(state, &username).await?;
+            let n = administer::end_sessions(state, Actor::CommandLine, &id, &client).await?;
             Ok(format!("Ended {n} session(s) of '{username}'."))
         }
         UserCommand::ResetLink { username } => {
-            let id = admin::find(state, &username).await?;
-            let issued = admin::issue_reset(state, Actor::CommandLine, &id, &client).await?;
+            let id = administer::find(state, &username).await?;
+            let issued = administer::issue_reset(state, Actor::CommandLine, &id, &client).await?;
             let minutes = (issued.expires_at - state.clock.now()) / 60;
             Ok(format!(
                 "Reset link for '{username}' (single use, valid for {minutes} minutes; older links no longer work):\n{}",
@@ -172,7 +201,7 @@ pub async fn run_keys_command(settings: Settings, command: KeysCommand) -> ExitC
     let state = match crate::startup::build_state(&settings, settings.listen_addr.port(), Arc::new(SystemClock)).await {
         Ok(state) => state,
         Err(e) => {
-            eprintln!("gatehouse: could not open the keys: {}", crate::telemetry::chain(&e));
+            eprintln!("gatehouse: could not open the keys: {}", crate::error::chain(&e));
             return ExitCode::from(1);
         }
     };
@@ -204,7 +233,7 @@ pub async fn run_keys_command(settings: Settings, command: KeysCommand) -> ExitC
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("gatehouse: {}", crate::telemetry::chain(&e));
+                    eprintln!("gatehouse: {}", crate::error::chain(&e));
                     ExitCode::from(1)
                 }
             }

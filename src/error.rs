@@ -32,6 +32,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    /// A method nothing at this address answers to.
+    #[error("Method not allowed on this endpoint")]
+    MethodNotAllowed,
     /// Too many guesses: the same answer whether or not the account exists.
     #[error("Too many attempts. Wait {} and try again.", wait_in_words(*retry_after))]
     TooManyAttempts { retry_after: i64 },
@@ -65,6 +68,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
+            Self::MethodNotAllowed => 405,
             Self::TooLarge(_) => 413,
             Self::TooManyAttempts { .. } => 429,
             Self::Busy | Self::Unavailable | Self::Network => 503,
@@ -94,7 +98,7 @@ impl AppError {
     #[track_caller]
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let at = std::panic::Location::caller();
-        tracing::error!(error = %crate::telemetry::chain(cause), at = %at, "internal error");
+        tracing::error!(error = %chain(cause), at = %at, "internal error");
         Self::unexpected()
     }
 
@@ -128,25 +132,15 @@ pub fn request_id_in(headers: &axum::http::HeaderMap) -> Option<String> {
 /// response.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// A database failure, logged where it happened: a database that cannot
-/// be reached is [`AppError::Unavailable`] (503, and it passes), anything
-/// else the generic [`AppError::Internal`].
-#[cfg(feature = "ssr")]
-#[track_caller]
-pub(crate) fn db_error(e: sqlx::Error) -> AppError {
-    if is_unreachable(&e) {
-        tracing::warn!(error = %crate::telemetry::chain(&e), "the database cannot be reached");
-        AppError::Unavailable
-    } else {
-        AppError::internal(&e)
+impl From<crate::domain::Refusal> for AppError {
+    fn from(refusal: crate::domain::Refusal) -> Self {
+        use crate::domain::Refusal;
+        match refusal {
+            Refusal::SignIn => Self::Unauthorized("Sign in to continue.".into()),
+            Refusal::Reauthenticate => Self::ReauthRequired,
+            Refusal::Forbidden => Self::Forbidden("You do not have permission to do that.".into()),
+        }
     }
-}
-
-/// Whether `e` says the database is not there (as opposed to refusing a
-/// query).
-#[cfg(feature = "ssr")]
-pub fn is_unreachable(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)
 }
 
 impl FromServerFnError for AppError {
@@ -166,28 +160,16 @@ impl FromServerFnError for AppError {
     }
 }
 
-#[cfg(feature = "ssr")]
-impl axum::response::IntoResponse for AppError {
-    fn into_response(self) -> axum::response::Response {
-        use axum::http::{HeaderValue, StatusCode, header};
-        let status = self.status_code();
-        let mut response = (status, axum::Json(serde_json::json!({ "msg": self.to_string() }))).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            // RFC 6750: a 401 names the scheme it wants.
-            let challenge = match self {
-                Self::Unauthorized(_) => r#"Bearer realm="gatehouse", error="invalid_token""#,
-                // RFC 9470 step-up: a valid token, but too old a sign-in.
-                Self::ReauthRequired => r#"Bearer realm="gatehouse", error="insufficient_user_authentication""#,
-                _ => r#"Bearer realm="gatehouse""#,
-            };
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-        }
-        if let Some(secs) = self.retry_after() {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
+/// An error and all its causes on one line, for the logs.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
     }
+    text
 }
 
 /// "40 seconds", "3 minutes", "1 hour": a wait, rounded up, in words.

@@ -202,7 +202,7 @@ pub async fn keep_reloading(keys: Arc<Keys>, db: Db) {
     loop {
         tick.tick().await;
         if let Err(e) = keys.reload(&db).await {
-            tracing::error!(error = %crate::telemetry::chain(&e), "could not reload the signing keys; keeping the current ones");
+            tracing::error!(error = %crate::error::chain(&e), "could not reload the signing keys; keeping the current ones");
         }
     }
 }

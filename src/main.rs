@@ -16,6 +16,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Pages { json }) = cli.command {
+        println!("{}", gatehouse::cli::pages(json));
+        return ExitCode::SUCCESS;
+    }
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
@@ -34,6 +38,8 @@ async fn main() -> ExitCode {
             gatehouse::telemetry::init(LogFormat::Pretty, "warn");
             gatehouse::cli::run_keys_command(settings, command).await
         }
+        // Printed above: the table needs no settings.
+        Some(Command::Pages { .. }) => ExitCode::SUCCESS,
     }
 }
 
@@ -42,8 +48,8 @@ async fn serve(settings: Settings) -> ExitCode {
     let app = match Application::build(settings, Arc::new(SystemClock)).await {
         Ok(app) => app,
         Err(e) => {
-            tracing::error!(error = %gatehouse::telemetry::chain(&e), "gatehouse could not start");
-            eprintln!("gatehouse: could not start: {}", gatehouse::telemetry::chain(&e));
+            tracing::error!(error = %gatehouse::error::chain(&e), "gatehouse could not start");
+            eprintln!("gatehouse: could not start: {}", gatehouse::error::chain(&e));
             return ExitCode::from(1);
         }
     };

@@ -18,12 +18,13 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
 use crate::auth::clock::Clock;
-use crate::auth::guard;
 use crate::auth::hasher::Hasher;
 use crate::config::Settings;
 use crate::db::{self, Db, Engine};
 use crate::state::{AppState, Shared};
-use crate::{api, keystore, middleware, tls};
+use crate::web::guard;
+use crate::web::{boundary, middleware, tls};
+use crate::{api, keystore};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +166,7 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
         Some(origin) => vec![origin.clone()],
         None => {
             let scheme = if settings.tls == crate::config::Tls::Off { "http" } else { "https" };
-            crate::auth::origin::loopback_origins(scheme, port)
+            crate::config::origins::loopback_origins(scheme, port)
         }
     };
     Ok(AppState::new(Shared {
@@ -204,13 +205,13 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .route("/.well-known/jwks.json", axum::routing::get(api::jwks))
-        .route("/health/live", axum::routing::get(crate::health::live))
-        .route("/health/ready", axum::routing::get(crate::health::ready))
+        .route("/health/live", axum::routing::get(crate::web::health::live))
+        .route("/health/ready", axum::routing::get(crate::web::health::ready))
         .leptos_routes_with_context(&state, routes, app_context(&state), page.clone())
         .fallback_service(static_files(&state, page))
         .layer(from_fn_with_state(state.clone(), guard::protect_pages))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
-        .layer(from_fn_with_state(state.clone(), middleware::server_fn_boundary))
+        .layer(from_fn_with_state(state.clone(), boundary::server_fn_boundary))
         .layer(from_fn(middleware::limit_body))
         .layer(from_fn(middleware::refuse_unknown_methods))
         .layer(from_fn(middleware::security_headers))

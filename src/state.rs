@@ -12,9 +12,9 @@ use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::RefreshPolicy;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
+use crate::config::proxies::TrustedProxies;
 use crate::db::Db;
 use crate::keystore::Keys;
-use crate::proxy::TrustedProxies;
 
 /// Cheap to clone (one reference count): the router clones its layers'
 /// state for every request.

@@ -14,15 +14,3 @@ pub fn init(format: LogFormat, filter: &str) {
         LogFormat::Pretty => builder.compact().try_init(),
     };
 }
-
-/// An error and all its causes on one line.
-pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}

@@ -11,6 +11,22 @@ test("a user cannot reach the admin area", async ({ page }) => {
   await page.screenshot({ path: "screenshots/forbidden.png", fullPage: true });
 });
 
+test("a user following a link in the app to the admin area gets the 403 page, not the data", async ({ page }) => {
+  await registerAndSignIn(page);
+  await hydrated(page);
+  await page.evaluate(() => {
+    (window as unknown as { stayed: boolean }).stayed = true;
+    const link = Object.assign(document.createElement("a"), { href: "/admin/audit", id: "to-audit", textContent: "Audit" });
+    document.querySelector("main")?.append(link);
+  });
+  await page.locator("#to-audit").click();
+  await expect(page).toHaveURL(/\/admin\/audit$/);
+  await expect(page.getByRole("heading", { name: "You do not have access to this page" })).toBeVisible();
+  await expect(page.getByRole("table")).toHaveCount(0);
+  // The router made the visit in the page: no full load was needed for the rule to hold.
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+});
+
 test("an admin disables a user, who is signed out on their next navigation", async ({ browser, baseURL }) => {
   const adminName = createAdmin(portOf(baseURL));
   const userContext = await browser.newContext();

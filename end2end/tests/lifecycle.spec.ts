@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { Dashboard, hydrated, registerAndSignIn, twoBrowsers, watchConsole, PASSWORD } from "./pages";
+import { Dashboard, createAdmin, hydrated, portOf, registerAndSignIn, signIn, twoBrowsers, watchConsole, PASSWORD } from "./pages";
 
 // This project's server issues access tokens that live 5 seconds, so the
 // browser drops the access cookie quickly and only the refresh cookie is
@@ -92,4 +92,16 @@ test("a sensitive action after a while asks for the password, then returns to it
   // The one refused call is the one the test provoked; nothing else.
   const others = console.map((m) => m.text()).filter((t) => !t.includes("401 (Unauthorized) (http://127.0.0.1:3101/_fn/change-password)"));
   expect(others).toEqual([]);
+});
+
+test("a client-side visit to the admin area after a while asks for the password first", async ({ page, baseURL }) => {
+  await signIn(page, createAdmin(portOf(baseURL)));
+  await hydrated(page);
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  // The sign-in stops counting as recent (6 s here) while the dashboard is open.
+  await page.waitForTimeout(7_000);
+  await page.getByRole("link", { name: "Admin" }).click();
+  await expect(page).toHaveURL(/\/reauth\?next=%2Fadmin$/);
+  await expect(page.getByTestId("user-table")).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
 });

@@ -98,10 +98,28 @@ export async function registerAndSignIn(page: Page, js = true): Promise<string> 
   return name;
 }
 
-/** Every page of the site a visitor can reach without signing in. */
-export const PUBLIC_PAGES = ["/", "/login", "/register", "/reset?token=not-a-real-token", "/no-such-page"];
+/** One row of the server's page table (`gatehouse pages --json`). */
+interface PageRule {
+  path: string;
+  access: "anyone" | "signed_in" | "admin";
+  fresh: boolean;
+}
+
+/** The page table, from the release build the suite runs against: a new page is in every list below at once. */
+export const PAGE_TABLE: PageRule[] = JSON.parse(
+  execFileSync("./target/release/gatehouse", ["pages", "--json"], { cwd: "..", encoding: "utf8" }),
+);
+
+/** What a visitor opens to see a page: the reset page needs a link's token to show its form's answer. */
+const VISIT: Record<string, string> = { "/reset": "/reset?token=not-a-real-token" };
+
+/** Every page of the site a visitor can reach without signing in, and the 404 page. */
+export const PUBLIC_PAGES = [
+  ...PAGE_TABLE.filter((p) => p.access === "anyone").map((p) => VISIT[p.path] ?? p.path),
+  "/no-such-page",
+];
 /** Every page of the signed-in area (an administrator sees them all). */
-export const SIGNED_IN_PAGES = ["/dashboard", "/sessions", "/account", "/admin", "/admin/audit"];
+export const SIGNED_IN_PAGES = PAGE_TABLE.filter((p) => p.access !== "anyone").map((p) => p.path);
 
 /**
  * Runs the account command line against the database of the server on

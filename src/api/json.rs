@@ -27,7 +27,7 @@ impl FromRequest<AppState> for JsonBody {
                 message: "Send a JSON body with 'Content-Type: application/json'".into(),
             });
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| crate::middleware::too_large())?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| crate::web::middleware::too_large())?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(_) => Err(AppError::Invalid { field: None, message: "The JSON body must be an object".into() }),

@@ -1,10 +1,11 @@
-//! The JSON API for SPAs, mobile apps and other services: the seeds'
-//! `/login` and `/protected`, plus registration, refresh-token rotation,
+//! The JSON API for SPAs, mobile apps and other services: `/login` and
+//! `/protected` (the endpoints of the tutorial Gatehouse grew from), plus
+//! registration, refresh-token rotation,
 //! re-authentication, sign-out, the session list, password change and
 //! reset, and the administrators' endpoints. Handlers stay thin: read the
 //! request, call `accounts` or `admin`, shape the answer.
 
-mod admin;
+mod admin_routes;
 mod json;
 pub mod schema;
 
@@ -12,18 +13,19 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use serde_json::json;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::{self, NewPasswordForm, Refreshed, Renewed};
-use crate::auth::caller::{Authorization, Client, CurrentUser, authorization};
+use crate::accounts::{self, NewPasswordForm, Rotation, SessionTokens};
+use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::token::Issued;
 use crate::error::AppError;
 use crate::keystore::KeySet;
 use crate::state::AppState;
+use crate::web::caller::{Authorization, authorization};
+use crate::web::respond::no_store;
 use json::JsonBody;
 use schema::{
     AccessToken, Credentials, LoggedInAs, Message, PasswordChange, PasswordReset, Reauthentication, Registered,
@@ -46,13 +48,11 @@ pub fn router() -> (Router<AppState>, OpenApi) {
         .routes(routes!(reset_password))
         .routes(routes!(list_sessions))
         .routes(routes!(end_session))
-        .nest("/admin", admin::router())
+        .nest("/admin", admin_routes::router())
         .split_for_parts();
     let router = router
-        .method_not_allowed_fallback(|| async {
-            (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "msg": "Method not allowed on this endpoint" })))
-        })
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({ "msg": "No such API endpoint" }))) });
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .fallback(|| async { AppError::NotFound("No such API endpoint".into()) });
     (router, doc)
 }
 
@@ -105,7 +105,7 @@ fn access_token(access: &Issued) -> AccessToken {
     AccessToken { access_token: access.token.clone(), token_type: "Bearer", expires_in: access.lifetime() }
 }
 
-fn token_pair(r: &Renewed) -> TokenPair {
+fn token_pair(r: &SessionTokens) -> TokenPair {
     TokenPair { access: access_token(&r.access), refresh_token: r.refresh.expose().to_owned() }
 }
 
@@ -157,8 +157,8 @@ async fn refresh(State(state): State<AppState>, client: Client, headers: HeaderM
         return Err(AppError::Unauthorized("Send the refresh token as 'Authorization: Bearer <refresh_token>'".into()));
     };
     match accounts::refresh(&state, presented, &client).await? {
-        Refreshed::Renewed(renewed) => Ok(no_store(Json(token_pair(&renewed)))),
-        Refreshed::Superseded(_) => Err(AppError::Conflict(
+        Rotation::Rotated(tokens) => Ok(no_store(Json(token_pair(&tokens)))),
+        Rotation::Superseded(_) => Err(AppError::Conflict(
             "This refresh token was just used by a concurrent request; use the tokens that request received".into(),
         )),
     }
@@ -200,7 +200,7 @@ async fn reauthenticate(
     body: JsonBody,
 ) -> Result<Response, AppError> {
     let r = Reauthentication::read(&body)?;
-    let (_, access) = accounts::reauthenticate(&state, &user, r.password, &client).await?;
+    let access = accounts::reauthenticate(&state, &user, r.password, &client).await?;
     Ok(no_store(Json(access_token(&access))))
 }
 
@@ -262,10 +262,4 @@ async fn end_session(
 ) -> Result<Response, AppError> {
     accounts::end_session(&state, &user, &id, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
-}
-
-pub(super) fn no_store(r: impl IntoResponse) -> Response {
-    let mut r = r.into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }

@@ -1,20 +1,22 @@
 //! The user interface, shared by the server (SSR) and the browser
-//! (hydration): the HTML shell, the routes, the pages, and the thin server
-//! functions they call.
+//! (hydration): the HTML shell, one route per page of the page table, the
+//! pages, and the thin server functions they call.
 
-pub mod admin;
-pub mod auth;
 mod components;
 mod pages;
+pub mod server;
 
 use leptos::prelude::*;
+use leptos::tachys::view::iterators::StaticVec;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::any_nested_route::{AnyNestedRoute, IntoAnyNestedRoute};
+use leptos_router::components::{RouteChildren, Router, Routes, RoutesProps};
+use leptos_router::{NestedRoute, PartialPathMatch, PathSegment, PossibleRouteMatch, SsrMode, StaticSegment};
 
+use crate::domain::{Page, Rule};
 use pages::{
-    AccountPage, AdminPage, AuditPage, DashboardPage, HomePage, LoginPage, NotFoundPage, ReauthPage, RegisterPage,
-    ResetPage, SessionsPage,
+    AccountPage, AccountsPage, AuditLogPage, DashboardPage, HomePage, LoginPage, NotFoundPage, ReauthPage,
+    RegisterPage, ResetPage, SessionsPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -49,12 +51,12 @@ fn content_security_policy() {
     else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&crate::middleware::page_policy(&nonce)) {
+    if let Ok(value) = HeaderValue::from_str(&crate::web::middleware::page_policy(&nonce)) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
-/// The application: header, routes, footer.
+/// The application: header, the pages of the page table, footer.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -63,19 +65,106 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
         <Router>
             <components::Layout>
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
-                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
-                    <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/reauth") view=ReauthPage ssr=SsrMode::Async />
-                    <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
-                </Routes>
+                {Routes(
+                    RoutesProps::builder().fallback(NotFoundPage).children(RouteChildren::to_children(routes)).build(),
+                )}
             </components::Layout>
         </Router>
+    }
+}
+
+/// One route per page of the table (`domain::pages`), each at its path and
+/// behind its rule. Pages with forms render with `SsrMode::Async`: with
+/// out-of-order streaming a browser without JavaScript would get the
+/// Suspense fallback, not the form and its error.
+fn routes() -> StaticVec<AnyNestedRoute> {
+    Page::ALL
+        .into_iter()
+        .map(|page| {
+            NestedRoute::new(PagePath(page.path()), move || guarded(page))
+                .ssr_mode(SsrMode::Async)
+                .into_any_nested_route()
+        })
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// `page`'s view, behind its own guard unless anyone may see it.
+fn guarded(page: Page) -> AnyView {
+    if page.rule() == Rule::ANYONE {
+        return view_of(page);
+    }
+    view! { <components::Guarded>{move || view_of(page)}</components::Guarded> }.into_any()
+}
+
+fn view_of(page: Page) -> AnyView {
+    match page {
+        Page::Home => view! { <HomePage /> }.into_any(),
+        Page::Login => view! { <LoginPage /> }.into_any(),
+        Page::Register => view! { <RegisterPage /> }.into_any(),
+        Page::Reset => view! { <ResetPage /> }.into_any(),
+        Page::Dashboard => view! { <DashboardPage /> }.into_any(),
+        Page::Sessions => view! { <SessionsPage /> }.into_any(),
+        Page::Account => view! { <AccountPage /> }.into_any(),
+        Page::Reauth => view! { <ReauthPage /> }.into_any(),
+        Page::Accounts => view! { <AccountsPage /> }.into_any(),
+        Page::AuditLog => view! { <AuditLogPage /> }.into_any(),
+    }
+}
+
+/// A page's path as the router matches it: each `/`-separated part a
+/// static segment.
+#[derive(Clone, Copy, Debug)]
+struct PagePath(&'static str);
+
+impl PagePath {
+    fn segments(self) -> impl Iterator<Item = StaticSegment<&'static str>> {
+        self.0.trim_start_matches('/').split('/').map(StaticSegment)
+    }
+}
+
+impl PossibleRouteMatch for PagePath {
+    fn optional(&self) -> bool {
+        false
+    }
+
+    fn test<'a>(&self, path: &'a str) -> Option<PartialPathMatch<'a>> {
+        let mut rest = path;
+        for segment in self.segments() {
+            rest = segment.test(rest)?.remaining();
+        }
+        Some(PartialPathMatch::new(rest, Vec::new(), &path[..path.len() - rest.len()]))
+    }
+
+    fn generate_path(&self, path: &mut Vec<PathSegment>) {
+        for segment in self.segments() {
+            segment.generate_path(path);
+        }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_router_serves_every_page_of_the_table_and_nothing_else() {
+        let mut routed: Vec<String> =
+            leptos_axum::generate_route_list(App).iter().map(|r| r.path().to_owned()).collect();
+        let mut table: Vec<String> = Page::ALL.iter().map(|p| p.path().to_owned()).collect();
+        routed.sort();
+        table.sort();
+        assert_eq!(routed, table);
+    }
+
+    #[test]
+    fn a_page_path_matches_itself_whole_and_nothing_longer() {
+        let audit = PagePath("/admin/audit");
+        assert!(audit.test("/admin/audit").is_some_and(|m| m.is_complete()));
+        assert!(audit.test("/admin").is_none());
+        assert!(audit.test("/admin/auditx").is_none());
+        assert!(PagePath("/").test("/").is_some_and(|m| m.is_complete()));
+        assert!(PagePath("/login").test("/login").is_some_and(|m| m.is_complete()));
+        assert!(PagePath("/login").test("/logins").is_none());
     }
 }

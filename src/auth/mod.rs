@@ -1,14 +1,16 @@
-//! Authentication. The pure core (`keys`, `token`, `password`, `clock`)
-//! imports no web framework, database or runtime: time, keys and randomness
-//! come in as arguments. The server glue (`cookies`, `guard`, `hasher`) is
-//! the only place those meet HTTP. All of it is server-side: the browser
-//! never sees a key or a hash.
+//! Authentication's pure core: tokens, keys, password rules, refresh-token
+//! rotation, throttle arithmetic, and the guard's decision (`admission`).
+//! It imports no web framework and no database: time, keys, randomness and
+//! what the database said come in as arguments. `hasher` runs the Argon2id
+//! work on its own threads. All of it is server-side: the browser never
+//! sees a key or a hash.
 
+pub mod admission;
 pub mod caller;
 pub mod clock;
+pub mod hasher;
 pub mod keys;
 pub mod opaque;
-pub mod origin;
 pub mod password;
 pub mod policy;
 pub mod refresh;
@@ -16,7 +18,3 @@ pub mod rotation;
 pub mod sealed;
 pub mod throttle;
 pub mod token;
-
-pub mod cookies;
-pub mod guard;
-pub mod hasher;

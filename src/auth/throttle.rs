@@ -96,6 +96,19 @@ pub struct Locked {
     pub retry_after: i64,
 }
 
+/// The key a client's guesses are counted under: the address, or for
+/// IPv6 its /64 network (one subscriber's allocation, trivially rotated
+/// within).
+pub fn address_bucket(ip: std::net::IpAddr) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +171,16 @@ mod tests {
         assert_eq!(t.locked(T0), Some(900));
         let t = limit.hit(limit.hit(t, T0), T0);
         assert_eq!((t.hits, t.locked(T0)), (u32::MAX, Some(WINDOW)));
+    }
+
+    fn ip(s: &str) -> std::net::IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_network() {
+        assert_eq!(address_bucket(ip("2001:db8:1:2:3:4:5:6")), "2001:db8:1:2::/64");
+        assert_eq!(address_bucket(ip("2001:db8:1:2:ffff::1")), "2001:db8:1:2::/64");
+        assert_eq!(address_bucket(ip("::ffff:192.0.2.1")), "192.0.2.1");
     }
 }

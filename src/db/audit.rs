@@ -4,7 +4,7 @@ use sqlx::Row;
 
 use super::Db;
 use crate::auth::clock::UnixTime;
-use crate::domain::{AuditEntry, AuditKind, Page};
+use crate::domain::{AuditEntry, AuditKind, Paged};
 
 /// An event about to be recorded. Nothing secret goes in here: no
 /// password, token or cookie, only who, what, from where and the outcome.
@@ -87,7 +87,7 @@ macro_rules! named {
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry>, sqlx::Error> {
+pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Paged<AuditEntry>, sqlx::Error> {
     // One filter for both statements; an empty parameter means "any".
     macro_rules! matching {
         () => {
@@ -102,8 +102,8 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry
     let kind = filter.kind.map_or("", AuditKind::as_str);
     let user = filter.user_key.as_deref().unwrap_or("");
     let outcome = outcome(filter.success);
-    let per_page = Page::<AuditEntry>::PER_PAGE;
-    let (limit, offset) = Page::<AuditEntry>::window(page);
+    let per_page = Paged::<AuditEntry>::PER_PAGE;
+    let (limit, offset) = Paged::<AuditEntry>::window(page);
     let total: i64 = sqlx::query(concat!("SELECT COUNT(*) AS n", matching!()))
         .bind(kind)
         .bind(user)
@@ -120,7 +120,7 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Page<AuditEntry
         .fetch_all(db.pool())
         .await?;
     let items = rows.iter().map(entry).collect::<Result<_, sqlx::Error>>()?;
-    Ok(Page { items, page, per_page, total })
+    Ok(Paged { items, page, per_page, total })
 }
 
 /// The newest events about the account `user_id` (as subject or actor),

@@ -17,6 +17,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
+use crate::error::AppError;
+
 static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
 /// Which engine a URL points at.
@@ -132,4 +134,24 @@ pub(crate) fn like_escape(text: &str) -> String {
         out.push(c);
     }
     out
+}
+/// A database failure at a boundary, logged where it happened: a database
+/// that cannot be reached is [`AppError::Unavailable`] (503, and it
+/// passes), anything else the generic [`AppError::Internal`].
+impl From<sqlx::Error> for AppError {
+    #[track_caller]
+    fn from(e: sqlx::Error) -> Self {
+        if is_unreachable(&e) {
+            tracing::warn!(error = %crate::error::chain(&e), "the database cannot be reached");
+            AppError::Unavailable
+        } else {
+            AppError::internal(&e)
+        }
+    }
+}
+
+/// Whether `e` says the database is not there (as opposed to refusing a
+/// query).
+pub fn is_unreachable(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)
 }

@@ -4,9 +4,9 @@
 use sqlx::Row;
 
 use super::{Db, decode_role};
+use crate::auth::admission::Standing;
 use crate::auth::clock::UnixTime;
 use crate::auth::refresh::Stored;
-use crate::domain::Role;
 
 /// A session about to be created.
 #[derive(Debug)]
@@ -187,24 +187,13 @@ pub(super) async fn end_sessions<'c>(
     Ok(done.rows_affected())
 }
 
-/// What the guard needs to know about a token's subject right now.
-#[derive(Debug)]
-pub struct Principal {
-    pub username: String,
-    pub role: Role,
-    pub disabled: bool,
-    pub session_revoked: bool,
-    /// When the person last proved who they are in this session.
-    pub authenticated_at: UnixTime,
-}
-
 /// Loads account `user_id` and its session `session_id` in one round trip.
 /// `None` when either no longer exists.
 ///
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip(db))]
-pub async fn principal(db: &Db, user_id: &str, session_id: &str) -> Result<Option<Principal>, sqlx::Error> {
+pub async fn standing(db: &Db, user_id: &str, session_id: &str) -> Result<Option<Standing>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT u.username, u.role, u.disabled_at, s.revoked_at, s.authenticated_at
          FROM users u JOIN sessions s ON s.user_id = u.id
@@ -215,7 +204,7 @@ pub async fn principal(db: &Db, user_id: &str, session_id: &str) -> Result<Optio
     .fetch_optional(db.readers())
     .await?;
     row.map(|r| {
-        Ok(Principal {
+        Ok(Standing {
             username: r.try_get("username")?,
             role: decode_role(&r.try_get::<String, _>("role")?)?,
             disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),

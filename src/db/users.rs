@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::audit::{self, Event};
 use super::{Db, decode_role, like_escape};
-use crate::domain::{AuditKind, Page, Role, UserSummary, Username};
+use crate::domain::{AuditKind, Paged, Role, UserSummary, Username};
 
 /// A stored account, including its password hash (never serialised, never
 /// printed).
@@ -181,10 +181,10 @@ pub async fn upgrade_hash(db: &Db, user_id: &str, old_hash: &str, new_hash: &str
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &Db, search: Option<&str>, page: u32) -> Result<Page<UserSummary>, sqlx::Error> {
+pub async fn list(db: &Db, search: Option<&str>, page: u32) -> Result<Paged<UserSummary>, sqlx::Error> {
     let pattern = format!("%{}%", like_escape(&search.map(Username::fold).unwrap_or_default()));
-    let per_page = Page::<UserSummary>::PER_PAGE;
-    let (limit, offset) = Page::<UserSummary>::window(page);
+    let per_page = Paged::<UserSummary>::PER_PAGE;
+    let (limit, offset) = Paged::<UserSummary>::window(page);
     let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE username_key LIKE $1 ESCAPE '\\'")
         .bind(&pattern)
         .fetch_one(db.pool())
@@ -216,7 +216,7 @@ pub async fn list(db: &Db, search: Option<&str>, page: u32) -> Result<Page<UserS
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Page { items, page, per_page, total })
+    Ok(Paged { items, page, per_page, total })
 }
 
 /// What an administrative change to an account came to.

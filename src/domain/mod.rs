@@ -1,9 +1,9 @@
 //! Domain values shared by the server and the browser: parsed once at the
 //! edge, trusted afterwards. Pure: no IO, no framework types.
 
-mod admin;
 mod common_passwords;
 mod display;
+mod listing;
 mod next_path;
 mod pages;
 mod password;
@@ -11,10 +11,10 @@ mod role;
 mod session;
 mod username;
 
-pub use admin::{AuditEntry, AuditKind, Page, UserSummary};
 pub use display::{describe_user_agent, device_and_address, format_utc, query_string};
+pub use listing::{AuditEntry, AuditKind, Paged, UserSummary};
 pub use next_path::{DEFAULT_AFTER_SIGN_IN, safe_next_path};
-pub use pages::{PROTECTED_PAGES, PageRule, page_rule};
+pub use pages::{Access, Page, Refusal, Rule, reauth_url, sign_in_url};
 pub use password::{Password, PasswordError};
 pub use role::Role;
 pub use session::{AccountOverview, SessionSummary, previous_sign_in};

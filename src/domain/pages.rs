@@ -1,60 +1,211 @@
-//! Which pages need a signed-in person, which role and how recent a
-//! sign-in. The server's page guard reads this table before rendering.
+//! Every page of the site, and who may see it: the one table the router,
+//! the server's page guard, the server functions behind each page and the
+//! end-to-end tests all read. A page cannot exist without its rule: adding
+//! a variant to [`Page`] fails to compile until [`Page::path`] and
+//! [`Page::rule`] say where it lives and who may load it.
 
-use super::Role;
+use serde::{Deserialize, Serialize};
 
-/// What it takes to load a protected page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PageRule {
-    /// The page and everything under it.
-    pub prefix: &'static str,
-    /// Only this role may see it (others get 403).
-    pub role: Option<Role>,
-    /// Its purpose is a sensitive action, so the person must have signed
-    /// in or confirmed their password recently.
+use super::{Role, query_string};
+
+/// Who may load a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Anyone,
+    SignedIn,
+    /// Signed in with the `admin` role; others get 403.
+    Admin,
+}
+
+/// What it takes to load a page, or to call what serves its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub access: Access,
+    /// Its purpose is a sensitive action, so the person must have signed in
+    /// or confirmed their password within the re-authentication window.
     pub fresh: bool,
 }
 
-/// Pages that only a signed-in person may load. The server's page guard
-/// consults this list before rendering anything.
-pub const PROTECTED_PAGES: &[PageRule] = &[
-    PageRule { prefix: "/dashboard", role: None, fresh: false },
-    PageRule { prefix: "/reauth", role: None, fresh: false },
-    PageRule { prefix: "/sessions", role: None, fresh: false },
-    PageRule { prefix: "/account", role: None, fresh: true },
-    PageRule { prefix: "/admin", role: Some(Role::Admin), fresh: true },
-];
+impl Rule {
+    pub const ANYONE: Self = Self { access: Access::Anyone, fresh: false };
+    pub const SIGNED_IN: Self = Self { access: Access::SignedIn, fresh: false };
+    pub const RECENT_SIGN_IN: Self = Self { access: Access::SignedIn, fresh: true };
+    pub const ADMIN: Self = Self { access: Access::Admin, fresh: true };
 
-/// The rule for `path` when it is (or is under) a protected page.
-pub fn page_rule(path: &str) -> Option<&'static PageRule> {
-    PROTECTED_PAGES
-        .iter()
-        .find(|p| path.strip_prefix(p.prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+    /// Whether `viewer` may pass: the one access rule of pages, server
+    /// functions and the API. `fresh_enough` says whether the viewer's
+    /// sign-in is recent, asked only when the rule needs it.
+    ///
+    /// # Errors
+    /// The [`Refusal`] to answer with.
+    pub fn check(self, viewer: Option<Role>, fresh_enough: impl FnOnce() -> bool) -> Result<(), Refusal> {
+        let role = match (self.access, viewer) {
+            (Access::Anyone, _) => return Ok(()),
+            (_, None) => return Err(Refusal::SignIn),
+            (_, Some(role)) => role,
+        };
+        if self.access == Access::Admin && role != Role::Admin {
+            return Err(Refusal::Forbidden);
+        }
+        if self.fresh && !fresh_enough() {
+            return Err(Refusal::Reauthenticate);
+        }
+        Ok(())
+    }
+}
+
+/// Why [`Rule::check`] refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Nobody is signed in: sign in, then come back.
+    SignIn,
+    /// Signed in, but not recently enough: confirm the password, then come back.
+    Reauthenticate,
+    /// Signed in, but this is not for them.
+    Forbidden,
+}
+
+/// The pages of the site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Page {
+    Home,
+    Login,
+    Register,
+    Reset,
+    Dashboard,
+    Sessions,
+    Account,
+    Reauth,
+    Accounts,
+    AuditLog,
+}
+
+impl Page {
+    /// Every page, in the order the site's navigation lists them.
+    pub const ALL: [Self; 10] = [
+        Self::Home,
+        Self::Login,
+        Self::Register,
+        Self::Reset,
+        Self::Dashboard,
+        Self::Sessions,
+        Self::Account,
+        Self::Reauth,
+        Self::Accounts,
+        Self::AuditLog,
+    ];
+
+    /// Where the page lives.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Self::Home => "/",
+            Self::Login => "/login",
+            Self::Register => "/register",
+            Self::Reset => "/reset",
+            Self::Dashboard => "/dashboard",
+            Self::Sessions => "/sessions",
+            Self::Account => "/account",
+            Self::Reauth => "/reauth",
+            Self::Accounts => "/admin",
+            Self::AuditLog => "/admin/audit",
+        }
+    }
+
+    /// Who may load it.
+    pub const fn rule(self) -> Rule {
+        match self {
+            Self::Home | Self::Login | Self::Register | Self::Reset => Rule::ANYONE,
+            Self::Dashboard | Self::Sessions | Self::Reauth => Rule::SIGNED_IN,
+            Self::Account => Rule::RECENT_SIGN_IN,
+            Self::Accounts | Self::AuditLog => Rule::ADMIN,
+        }
+    }
+
+    /// The page `path` is, or is under: the one whose path is the longest
+    /// whole-segment prefix of it. Everything is under the front page, so
+    /// an unknown address is governed by the nearest page above it
+    /// (`/admin/anything` by `/admin`).
+    pub fn governing(path: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .filter(|page| is_under(path, page.path()))
+            .max_by_key(|page| page.path().len())
+            .unwrap_or(Self::Home)
+    }
+}
+
+fn is_under(path: &str, page: &str) -> bool {
+    page == "/" || path.strip_prefix(page).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The sign-in page, bringing the person back to `next` afterwards.
+pub fn sign_in_url(next: &str) -> String {
+    with_next(Page::Login, next)
+}
+
+/// The page to confirm one's password, then go on to `next`.
+pub fn reauth_url(next: &str) -> String {
+    with_next(Page::Reauth, next)
+}
+
+fn with_next(page: Page, next: &str) -> String {
+    format!("{}?{}", page.path(), query_string(&[("next", next)]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn is_protected(path: &str) -> bool {
-        page_rule(path).is_some()
+    #[test]
+    fn every_page_has_its_own_path() {
+        let mut paths: Vec<_> = Page::ALL.iter().map(|p| p.path()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), Page::ALL.len());
+        assert!(paths.iter().all(|p| p.starts_with('/')));
+    }
+
+    #[test]
+    fn a_page_and_everything_under_it_share_its_rule() {
+        assert_eq!(Page::governing("/admin/audit"), Page::AuditLog);
+        assert_eq!(Page::governing("/admin/audit/x"), Page::AuditLog);
+        assert_eq!(Page::governing("/admin/other"), Page::Accounts);
+        assert_eq!(Page::governing("/dashboard/"), Page::Dashboard);
+        assert_eq!(Page::governing("/dashboards"), Page::Home);
+        assert_eq!(Page::governing("/no-such-page"), Page::Home);
+        assert_eq!(Page::governing("/"), Page::Home);
+        assert_eq!(Page::governing("/reauth"), Page::Reauth);
+    }
+
+    #[test]
+    fn the_rule_asks_for_what_is_missing() {
+        let fresh = || true;
+        let stale = || false;
+        assert_eq!(Rule::ANYONE.check(None, stale), Ok(()));
+        assert_eq!(Rule::SIGNED_IN.check(None, fresh), Err(Refusal::SignIn));
+        assert_eq!(Rule::SIGNED_IN.check(Some(Role::User), stale), Ok(()));
+        assert_eq!(Rule::RECENT_SIGN_IN.check(Some(Role::User), stale), Err(Refusal::Reauthenticate));
+        assert_eq!(Rule::RECENT_SIGN_IN.check(Some(Role::User), fresh), Ok(()));
+        assert_eq!(Rule::ADMIN.check(None, fresh), Err(Refusal::SignIn));
+        // A person who may never see it is not sent to confirm a password first.
+        assert_eq!(Rule::ADMIN.check(Some(Role::User), stale), Err(Refusal::Forbidden));
+        assert_eq!(Rule::ADMIN.check(Some(Role::Admin), stale), Err(Refusal::Reauthenticate));
+        assert_eq!(Rule::ADMIN.check(Some(Role::Admin), fresh), Ok(()));
     }
 
     #[test]
     fn the_admin_area_needs_the_admin_role_and_a_recent_sign_in() {
-        let rule = page_rule("/admin/audit").unwrap();
-        assert_eq!((rule.role, rule.fresh), (Some(Role::Admin), true));
-        assert!(page_rule("/account").unwrap().fresh);
-        assert!(!page_rule("/dashboard").unwrap().fresh);
+        assert_eq!(Page::Accounts.rule(), Rule::ADMIN);
+        assert_eq!(Page::AuditLog.rule(), Rule::ADMIN);
+        assert!(Page::Account.rule().fresh);
+        assert!(!Page::Dashboard.rule().fresh);
+        assert_eq!(Page::Reauth.rule(), Rule::SIGNED_IN);
     }
 
     #[test]
-    fn protection_covers_the_page_and_below_but_not_look_alikes() {
-        assert!(is_protected("/dashboard"));
-        assert!(is_protected("/dashboard/"));
-        assert!(is_protected("/dashboard/anything"));
-        assert!(!is_protected("/dashboards"));
-        assert!(!is_protected("/login"));
-        assert!(!is_protected("/"));
+    fn ways_back_carry_the_page_asked_for() {
+        assert_eq!(sign_in_url("/dashboard"), "/login?next=%2Fdashboard");
+        assert_eq!(reauth_url("/admin?page=2"), "/reauth?next=%2Fadmin%3Fpage%3D2");
     }
 }

@@ -103,11 +103,13 @@ async fn the_last_admin_stays_and_no_admin_can_lock_themselves_out() {
     assert_eq!(app.call(Method::POST, &own("disable"), &root, &Value::Null).await.status(), 403);
 
     // The command line has no "self", so the database check is what stops it.
-    let cli = gatehouse::auth::guard::Client::command_line();
-    let actor = gatehouse::admin::Actor::CommandLine;
-    let err = gatehouse::admin::set_role(&app.state, actor, &root_id, gatehouse::domain::Role::User, &cli).await;
+    let cli = gatehouse::auth::caller::Client::command_line();
+    let actor = gatehouse::accounts::administer::Actor::CommandLine;
+    let err =
+        gatehouse::accounts::administer::set_role(&app.state, actor, &root_id, gatehouse::domain::Role::User, &cli)
+            .await;
     assert_eq!(err.unwrap_err().status(), 409);
-    let err = gatehouse::admin::set_disabled(&app.state, actor, &root_id, true, &cli).await;
+    let err = gatehouse::accounts::administer::set_disabled(&app.state, actor, &root_id, true, &cli).await;
     assert_eq!(err.unwrap_err().status(), 409);
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL").await, 1);
 
@@ -169,6 +171,52 @@ async fn an_old_sign_in_is_sent_to_confirm_the_password_and_back() {
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE kind = 'reauthenticate'").await, 1);
 }
 
+/// What a client-side navigation fetches meets the page's rule as a page
+/// load does: the page frame says why the page may not be shown, and the
+/// server functions feeding it refuse their data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_side_navigation_meets_the_same_rule_as_a_page_load() {
+    let app = spawn_app().await;
+    app.admin("root").await;
+    let root = access_cookie(app.form_login("root", "correct horse battery", "").await.headers()).unwrap();
+    app.register("bob", "correct horse battery").await;
+    let bob = access_cookie(app.form_login("bob", "correct horse battery", "").await.headers()).unwrap();
+    let frame = |path: &'static str, cookie: Option<&str>| {
+        let cookie = cookie.map(str::to_owned);
+        let app = &app;
+        async move {
+            let res = app.fn_call("/_fn/page", &[("path", path)], cookie.as_deref()).await;
+            assert_eq!(res.status(), 200, "{path}");
+            let frame: Value = res.json().await.unwrap();
+            frame["refused"].clone()
+        }
+    };
+
+    assert_eq!(frame("/admin", Some(&root)).await, Value::Null, "a fresh administrator passes");
+    assert_eq!(frame("/login", None).await, Value::Null, "anyone may see the sign-in page");
+    assert!(frame("/dashboard", None).await["Unauthorized"].is_string(), "nobody signed in: sign in first");
+    assert_eq!(
+        frame("/admin/audit", Some(&bob)).await,
+        json!({ "Forbidden": "You do not have permission to do that." })
+    );
+
+    app.clock.advance(601);
+    assert_eq!(frame("/admin/audit", Some(&root)).await, json!("ReauthRequired"), "too old a sign-in");
+    assert_eq!(frame("/account", Some(&bob)).await, json!("ReauthRequired"));
+    assert_eq!(frame("/dashboard", Some(&bob)).await, Value::Null, "ordinary pages do not ask");
+    for path in ["/_fn/admin/users", "/_fn/admin/audit"] {
+        let res = app.fn_call(path, &[], Some(&root)).await;
+        assert_eq!(res.status(), 401, "{path}");
+        assert_eq!(res.json::<Value>().await.unwrap(), json!("ReauthRequired"), "{path}");
+    }
+    let res = app.fn_call("/_fn/admin/users", &[], Some(&bob)).await;
+    assert_eq!(res.status(), 403, "another role is refused before any freshness question");
+    // The JSON API keeps its own rule for reading lists: an administrator, any age of sign-in.
+    let (token, _) = app.login_pair("root").await;
+    app.clock.advance(601);
+    assert_eq!(app.call(Method::GET, "/api/admin/users", &token, &Value::Null).await.status(), 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_can_be_searched_and_paged() {
     let app = spawn_app().await;
@@ -176,7 +224,7 @@ async fn accounts_can_be_searched_and_paged() {
     // Made as the command line makes them: registering over HTTP is
     // limited per address.
     let names = (0..24).map(|i| format!("member{i:02}")).chain(["x_y".into(), "xzy".into()]);
-    let cli = gatehouse::auth::guard::Client::command_line();
+    let cli = gatehouse::auth::caller::Client::command_line();
     for name in names {
         gatehouse::accounts::register(&app.state, &name, "correct horse battery", Role::User, &cli).await.unwrap();
     }

@@ -1,5 +1,5 @@
 //! The microservices story end to end: Gatehouse signs people in, another
-//! service (`gatehouse::downstream`, what `examples/orders_service.rs`
+//! service (`gatehouse::web::downstream`, what `examples/orders_service.rs`
 //! runs) authorises their requests from the published keys alone.
 
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use gatehouse::auth::keys::KeyAlgorithm;
-use gatehouse::downstream::{Expect, KeySource, Verifier, router};
+use gatehouse::web::downstream::{Expect, KeySource, Verifier, router};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -37,7 +37,7 @@ pub struct Options {
     pub http_redirect: bool,
     pub jwt_algorithm: gatehouse::auth::keys::KeyAlgorithm,
     pub public_origin: Option<String>,
-    pub trusted_proxies: gatehouse::proxy::TrustedProxies,
+    pub trusted_proxies: gatehouse::config::proxies::TrustedProxies,
     /// Rewrites the database URL before start (e.g. to go through a relay).
     pub database_url: Option<fn(&str) -> String>,
 }
@@ -253,7 +253,7 @@ impl TestApp {
     /// Creates an administrator (as the command line does) and signs them
     /// in; returns (access, user id).
     pub async fn admin(&self, username: &str) -> (String, String) {
-        let cli = gatehouse::auth::guard::Client::command_line();
+        let cli = gatehouse::auth::caller::Client::command_line();
         let role = gatehouse::domain::Role::Admin;
         gatehouse::accounts::register(&self.state, username, "correct horse battery", role, &cli).await.unwrap();
         (self.login_pair(username).await.0, self.user_id(username).await)

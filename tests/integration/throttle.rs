@@ -139,7 +139,7 @@ async fn rotating_x_forwarded_for_does_not_escape_the_address_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_each_forwarded_client_is_counted_apart() {
     let options = Options {
-        trusted_proxies: gatehouse::proxy::TrustedProxies::parse("127.0.0.1").unwrap(),
+        trusted_proxies: gatehouse::config::proxies::TrustedProxies::parse("127.0.0.1").unwrap(),
         ..Default::default()
     };
     let app = spawn_app_with(options).await;

@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use gatehouse::config::Tls;
-use gatehouse::proxy::TrustedProxies;
+use gatehouse::config::proxies::TrustedProxies;
 
 use crate::helpers::*;
 
@@ -69,7 +69,7 @@ async fn the_self_signed_pair_is_made_once_with_a_private_key() {
     let cert = std::fs::read(app.data_dir.path().join("tls-self-signed.pem")).unwrap();
     assert!(cert.starts_with(b"-----BEGIN CERTIFICATE-----"));
     // A second start in the same directory reuses it.
-    gatehouse::tls::config(&Tls::SelfSigned, app.data_dir.path()).await.unwrap();
+    gatehouse::web::tls::config(&Tls::SelfSigned, app.data_dir.path()).await.unwrap();
     assert_eq!(std::fs::read(app.data_dir.path().join("tls-self-signed.pem")).unwrap(), cert);
 }
 
@@ -77,7 +77,7 @@ async fn the_self_signed_pair_is_made_once_with_a_private_key() {
 async fn a_missing_certificate_stops_the_start_and_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let tls = Tls::Files { cert: dir.path().join("nope.pem"), key: dir.path().join("nope-key.pem") };
-    let err = gatehouse::tls::config(&tls, dir.path()).await.expect_err("refused");
+    let err = gatehouse::web::tls::config(&tls, dir.path()).await.expect_err("refused");
     assert!(err.to_string().contains("nope.pem"), "{err}");
 }
 

@@ -1,5 +1,5 @@
-use crate::app::auth::{ChangePassword, PASSWORD_CHANGED};
 use crate::app::components::{Field, FormError, Submit, WithFlash, form_feedback};
+use crate::app::server::session::{ChangePassword, PASSWORD_CHANGED};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

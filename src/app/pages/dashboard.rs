@@ -1,15 +1,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Redirect};
+use leptos_router::components::A;
 
-use crate::app::auth::{Viewer, overview};
 use crate::app::components::{ErrorPage, PageFrame};
+use crate::app::server::session::{Viewer, overview};
 use crate::domain::{AccountOverview, AuditEntry, SessionSummary, device_and_address, format_utc};
+use crate::error::AppError;
 
 /// The signed-in home: who you are, where you are signed in, the sign-in
-/// before this one, and what happened to your account lately. The server's
-/// page guard has already refused anyone without a valid session; the
-/// redirect covers client-side navigation after the session ended.
+/// before this one, and what happened to your account lately. Only a
+/// signed-in person reaches it (the page table's rule).
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let frame = PageFrame::here();
@@ -20,7 +20,7 @@ pub fn DashboardPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match (frame.viewer().await, account.await) {
                     (Ok(Some(v)), Ok(o)) => view! { <Overview viewer=v account=o /> }.into_any(),
-                    (Ok(None), _) => view! { <Redirect path="/login?next=%2Fdashboard" /> }.into_any(),
+                    (Ok(None), _) => view! { <ErrorPage error=AppError::Unauthorized("Sign in to continue.".into()) /> }.into_any(),
                     (Err(e), _) | (_, Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
                 }
             })}

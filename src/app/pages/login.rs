@@ -3,8 +3,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::auth::Login;
 use crate::app::components::{Field, FormError, Submit, WithFlash, form_feedback};
+use crate::app::server::session::Login;
 
 /// Sign-in form. Works as a plain form post without JavaScript and as a
 /// server-function call when hydrated.

@@ -1,9 +1,11 @@
-//! One module per page.
+//! One module per page of the page table, and the 404 page.
 
 mod account;
-mod admin;
+mod accounts;
+mod audit_log;
 mod dashboard;
 mod home;
+mod listing;
 mod login;
 mod not_found;
 mod reauth;
@@ -12,7 +14,8 @@ mod reset;
 mod sessions;
 
 pub use account::AccountPage;
-pub use admin::{AdminPage, AuditPage};
+pub use accounts::AccountsPage;
+pub use audit_log::AuditLogPage;
 pub use dashboard::DashboardPage;
 pub use home::HomePage;
 pub use login::LoginPage;

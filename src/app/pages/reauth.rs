@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::auth::Reauthenticate;
 use crate::app::components::{Field, FormError, PageFrame, Submit, WithFlash, form_feedback};
+use crate::app::server::session::Reauthenticate;
 
 /// "Confirm it's you": asked before sensitive actions when the sign-in is
 /// not recent, then back to where the person was going.

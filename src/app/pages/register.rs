@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::app::auth::Register;
 use crate::app::components::{Field, FormError, Submit, WithFlash, form_feedback};
+use crate::app::server::session::Register;
 
 /// Account creation.
 #[component]

@@ -3,8 +3,8 @@ use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::auth::{ResetLinkView, ResetPassword, reset_link};
 use crate::app::components::{ErrorPage, Field, FormError, Submit, WithFlash, form_feedback};
+use crate::app::server::session::{ResetLinkView, ResetPassword, reset_link};
 
 /// Where a password-reset link lands: a form to choose a new password, or
 /// a plain explanation when the link is used, expired or not real.

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::app::auth::{EndSession, LogoutEverywhere, list_sessions};
 use crate::app::components::ErrorPage;
+use crate::app::server::session::{EndSession, LogoutEverywhere, list_sessions};
 use crate::domain::{SessionSummary, describe_user_agent, format_utc};
 
 /// Every device signed in to this account, and a way to end any of them.

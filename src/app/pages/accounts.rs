@@ -1,45 +1,18 @@
+//! The administrators' list of accounts, and what they do to each.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::admin::{Administer, IssuedLink, audit_log, list_users};
-
+use super::listing::{Pager, Status};
 use crate::app::components::{ErrorPage, PageFrame};
-use crate::domain::{AuditEntry, AuditKind, Page, Role, UserSummary, describe_user_agent, format_utc, query_string};
-
-/// A green `yes` or a red `no`.
-#[component]
-fn Status(good: bool, yes: &'static str, no: &'static str) -> impl IntoView {
-    view! { <span class=if good { "status on" } else { "status off" }>{if good { yes } else { no }}</span> }
-}
-
-/// "Showing 21–40 of 57", and links to the neighbouring pages.
-#[component]
-fn Pager(
-    page: u32,
-    per_page: u32,
-    total: i64,
-    has_previous: bool,
-    has_next: bool,
-    href: Callback<u32, String>,
-) -> impl IntoView {
-    let first = i64::from(page - 1) * i64::from(per_page) + 1;
-    let last = (i64::from(page) * i64::from(per_page)).min(total);
-    view! {
-        <nav class="pager" aria-label="Pages">
-            <span class="muted small">
-                {if total == 0 { "Nothing found".to_owned() } else { format!("Showing {first}–{last} of {total}") }}
-            </span>
-            {has_previous.then(|| view! { <A href=href.run(page - 1) attr:rel="prev">"← Previous"</A> })}
-            {has_next.then(|| view! { <A href=href.run(page + 1) attr:rel="next" attr:data-testid="next-page">"Next →"</A> })}
-        </nav>
-    }
-}
+use crate::app::server::admin_actions::{Administer, IssuedLink, list_users};
+use crate::domain::{Role, UserSummary, format_utc, query_string};
 
 /// Accounts: search, page through, and act on each.
 #[component]
-pub fn AdminPage() -> impl IntoView {
+pub fn AccountsPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("search").unwrap_or_default();
     let page = move || query.read().get("page").and_then(|p| p.parse::<u32>().ok());
@@ -211,116 +184,5 @@ fn ResetLinkPanel(link: IssuedLink) -> impl IntoView {
                 </button>
             </div>
         </div>
-    }
-}
-
-/// The audit log: who did what, when, from where; filtered and paged.
-#[component]
-pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
-    let get = move |k: &str| query.read().get(k).unwrap_or_default();
-    let events = Resource::new_blocking(
-        move || (get("kind"), get("user"), get("outcome"), get("page").parse::<u32>().ok()),
-        |(kind, user, outcome, page)| audit_log(Some(kind), Some(user), Some(outcome), page),
-    );
-    view! {
-        <Title text="Audit log" />
-        <Suspense fallback=|| view! { <p class="card">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match events.await {
-                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
-                    Ok(list) => view! { <AuditView list kind=get("kind") user=get("user") outcome=get("outcome") /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn AuditView(list: Page<AuditEntry>, kind: String, user: String, outcome: String) -> impl IntoView {
-    let (k, u, o) = (kind.clone(), user.clone(), outcome.clone());
-    let href = Callback::new(move |p: u32| {
-        format!(
-            "/admin/audit?{}",
-            query_string(&[("kind", &k), ("user", &u), ("outcome", &o), ("page", &p.to_string())])
-        )
-    });
-    view! {
-        <section class="card full" aria-labelledby="audit-title">
-            <div class="title-row">
-                <h1 id="audit-title">"Audit log"</h1>
-                <A href="/admin">"Accounts"</A>
-            </div>
-            <form method="get" action="/admin/audit" class="filters" aria-label="Filter events">
-                <div class="field">
-                    <label for="kind">"Event"</label>
-                    <select id="kind" name="kind">
-                        <option value="" selected=kind.is_empty()>"All events"</option>
-                        {AuditKind::ALL
-                            .into_iter()
-                            .map(|k| view! { <option value=k.as_str() selected=kind == k.as_str()>{k.label()}</option> })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="user">"Username"</label>
-                    <input id="user" name="user" type="search" value=user maxlength=64 />
-                </div>
-                <div class="field">
-                    <label for="outcome">"Outcome"</label>
-                    <select id="outcome" name="outcome">
-                        <option value="" selected=outcome.is_empty()>"Any"</option>
-                        <option value="success" selected=outcome == "success">"Success"</option>
-                        <option value="failure" selected=outcome == "failure">"Failure"</option>
-                    </select>
-                </div>
-                <button type="submit" class="button">"Filter"</button>
-            </form>
-            <div class="table-wrap">
-                <table class="data" data-testid="audit-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"When"</th>
-                            <th scope="col">"Event"</th>
-                            <th scope="col">"Outcome"</th>
-                            <th scope="col">"By"</th>
-                            <th scope="col">"Account"</th>
-                            <th scope="col">"From"</th>
-                            <th scope="col">"Detail"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list
-                            .items
-                            .iter()
-                            .map(|e| {
-                                let from = format!("{} · {}", if e.ip.is_empty() { "?" } else { &e.ip }, describe_user_agent(&e.user_agent));
-                                view! {
-                                    <tr data-testid="audit-row" data-kind=e.kind.as_str()>
-                                        <td class="small nowrap">{format_utc(e.at)}</td>
-                                        <td>{e.kind.label()}</td>
-                                        <td>
-                                            <Status good=e.success yes="Success" no="Failure" />
-                                        </td>
-                                        <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
-                                        <td>{e.subject.clone().unwrap_or_else(|| "—".into())}</td>
-                                        <td class="small">{from}</td>
-                                        <td class="small">{e.detail.clone()}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            <Pager
-                page=list.page
-                per_page=list.per_page
-                total=list.total
-                has_previous=list.has_previous()
-                has_next=list.has_next()
-                href
-            />
-        </section>
     }
 }

@@ -30,8 +30,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::caller::{Authorization, authorization};
 use crate::auth::clock::{Clock, UnixTime};
+use crate::web::caller::{Authorization, authorization};
 
 /// Where the key set comes from: an HTTP GET of Gatehouse's
 /// `/.well-known/jwks.json` in a real service.

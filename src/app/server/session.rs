@@ -1,11 +1,13 @@
-//! Server functions for signing in and out and for managing sessions.
-//! Each is thin: it reads the request, calls `accounts` or the guard, and
-//! sets cookies and redirects. All live under the stable `/_fn/` prefix,
-//! apart from the JSON API.
+//! Server functions for signing in and out, the page frame, the password
+//! and the sessions.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use super::ssr;
+#[cfg(feature = "ssr")]
+use crate::domain::Page;
 use crate::domain::{AccountOverview, Role, SessionSummary};
 use crate::error::AppError;
 use crate::flash::Flash;
@@ -24,7 +26,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
     use crate::domain::safe_next_path;
     let state = ssr::state()?;
     let signed_in = crate::accounts::sign_in(&state, &username, &password, &ssr::client()?).await?;
-    ssr::set_cookies(signed_in.cookies(&state));
+    ssr::set_cookies(crate::web::cookies::set_session(&signed_in, state.refresh.idle_ttl));
     leptos_axum::redirect(safe_next_path(next.as_deref()));
     Ok(())
 }
@@ -42,11 +44,12 @@ pub async fn register(username: String, password: String) -> Result<(), AppError
 /// when the access token has already expired.
 #[server(prefix = "/_fn", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::auth::{cookies, guard};
+    use crate::web::cookies;
+    use crate::web::guard::{self, AuthError, Refresh};
     let (state, parts, client) = (ssr::state()?, ssr::parts()?, ssr::client()?);
-    match guard::authenticate(&state, &parts.headers).await {
+    match guard::check(&state, &parts.headers, &parts.extensions, Refresh::Never).await.caller {
         Ok(user) => crate::accounts::sign_out(&state, &user, &client).await?,
-        Err(guard::AuthError::Internal) => return Err(AppError::unexpected()),
+        Err(AuthError::Internal) => return Err(AppError::Unavailable),
         Err(_) => {
             if let Some(refresh) = cookies::read_refresh(&parts.headers) {
                 crate::accounts::sign_out_by_refresh(&state, &refresh, &client).await?;
@@ -63,7 +66,7 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn logout_everywhere() -> Result<(), AppError> {
     let (state, user) = ssr::signed_in().await?;
     crate::accounts::sign_out_everywhere(&state, &user, false, &ssr::client()?).await?;
-    ssr::signed_out(crate::auth::cookies::clear_all());
+    ssr::signed_out(crate::web::cookies::clear_all());
     ssr::redirect_with_notice("/login", "You have been signed out on every device.");
     Ok(())
 }
@@ -79,23 +82,34 @@ pub async fn current_user() -> Result<Option<Viewer>, AppError> {
     }
 }
 
-/// What every page needs besides its own data: who is signed in, and the
-/// flash left for this page load.
+/// What every page needs besides its own data: who is signed in, whether
+/// the page's rule admits them, and the flash left for this page load.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frame {
     pub viewer: Option<Viewer>,
+    /// Why the page at this path may not be shown to this viewer.
+    pub refused: Option<AppError>,
     pub flash: Option<Flash>,
 }
 
-/// The page context, fetched once per navigation. Taking the flash
-/// clears its cookie: it is shown once.
+/// The page context of `path`, fetched once per navigation. Taking the
+/// flash clears its cookie: it is shown once.
 #[server(prefix = "/_fn", endpoint = "page")]
-pub async fn page_context() -> Result<Frame, AppError> {
-    let flash = crate::auth::cookies::read_flash(&ssr::parts()?.headers);
+pub async fn page_context(path: String) -> Result<Frame, AppError> {
+    let flash = crate::web::cookies::read_flash(&ssr::parts()?.headers);
     if flash.is_some() {
-        ssr::set_cookies([crate::auth::cookies::clear_flash()]);
+        ssr::set_cookies([crate::web::cookies::clear_flash()]);
     }
-    Ok(Frame { viewer: current_user().await?, flash })
+    let rule = Page::governing(&path).rule();
+    let (viewer, refused) = match ssr::signed_in().await {
+        Ok((state, user)) => {
+            let refused = user.may(rule, state.clock.now(), state.accounts.reauth_window).err();
+            (Some(Viewer { username: user.username, role: user.role }), refused)
+        }
+        Err(e @ (AppError::Internal { .. } | AppError::Unavailable)) => return Err(e),
+        Err(e) => (None, rule.check(None, || false).err().map(|_| e)),
+    };
+    Ok(Frame { viewer, refused, flash })
 }
 
 /// Changes the signed-in person's password; every other session ends.
@@ -107,7 +121,7 @@ pub async fn change_password(
     confirm_password: String,
 ) -> Result<(), AppError> {
     use crate::accounts::NewPasswordForm;
-    let (state, user) = ssr::signed_in().await?;
+    let (state, user) = ssr::allowed(Page::Account).await?;
     let form = NewPasswordForm { new: &new_password, confirm: Some(&confirm_password) };
     crate::accounts::change_password(&state, &user, &form, &current_password, &ssr::client()?).await?;
     // A hydrated page says so itself; a plain form post gets the page again.
@@ -125,9 +139,9 @@ pub const PASSWORD_CHANGED: &str = "Your password was changed. Every other sessi
 #[server(prefix = "/_fn", endpoint = "reauth")]
 pub async fn reauthenticate(password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::domain::safe_next_path;
-    let (state, user) = ssr::signed_in().await?;
-    let (_, access) = crate::accounts::reauthenticate(&state, &user, &password, &ssr::client()?).await?;
-    ssr::set_cookies([crate::auth::cookies::set_access(&access.token, access.lifetime())]);
+    let (state, user) = ssr::allowed(Page::Reauth).await?;
+    let access = crate::accounts::reauthenticate(&state, &user, &password, &ssr::client()?).await?;
+    ssr::set_cookies([crate::web::cookies::set_access(&access.token, access.lifetime())]);
     leptos_axum::redirect(safe_next_path(next.as_deref()));
     Ok(())
 }
@@ -167,7 +181,7 @@ pub async fn reset_password(token: String, new_password: String, confirm_passwor
         ssr::back_with_error(&page, error);
     }
     done?;
-    ssr::set_cookies(crate::auth::cookies::clear_all());
+    ssr::set_cookies(crate::web::cookies::clear_all());
     ssr::redirect_with_notice("/login", "Your new password is set and every old session has ended. Sign in with it.");
     Ok(())
 }
@@ -175,14 +189,14 @@ pub async fn reset_password(token: String, new_password: String, confirm_passwor
 /// The signed-in person's account at a glance, for the dashboard.
 #[server(prefix = "/_fn", endpoint = "overview")]
 pub async fn overview() -> Result<AccountOverview, AppError> {
-    let (state, user) = ssr::signed_in().await?;
+    let (state, user) = ssr::allowed(Page::Dashboard).await?;
     crate::accounts::overview(&state, &user).await
 }
 
 /// The signed-in person's live sessions.
 #[server(prefix = "/_fn", endpoint = "sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
-    let (state, user) = ssr::signed_in().await?;
+    let (state, user) = ssr::allowed(Page::Sessions).await?;
     crate::accounts::list_sessions(&state, &user).await
 }
 
@@ -194,7 +208,7 @@ pub const ENDED_OTHERS: &str = "Every other session has ended. This device stays
 /// says what it did.
 #[server(prefix = "/_fn", endpoint = "end-session")]
 pub async fn end_session(session_id: String) -> Result<String, AppError> {
-    let (state, user) = ssr::signed_in().await?;
+    let (state, user) = ssr::allowed(Page::Sessions).await?;
     let client = ssr::client()?;
     let notice = if session_id == "others" {
         crate::accounts::sign_out_everywhere(&state, &user, true, &client).await?;
@@ -208,101 +222,4 @@ pub async fn end_session(session_id: String) -> Result<String, AppError> {
         ssr::redirect_with_notice("/sessions", notice);
     }
     Ok(notice.to_owned())
-}
-
-#[cfg(feature = "ssr")]
-pub(crate) mod ssr {
-    use axum::http::request::Parts;
-    use axum::http::{HeaderValue, header};
-    use leptos::prelude::use_context;
-    use leptos_axum::ResponseOptions;
-
-    use crate::auth::cookies;
-    use crate::auth::guard::{self, Client, CurrentUser};
-    use crate::error::AppError;
-    use crate::flash::Flash;
-    use crate::state::AppState;
-
-    pub fn state() -> Result<AppState, AppError> {
-        use_context::<AppState>().ok_or_else(|| {
-            tracing::error!("AppState missing from the server function context");
-            AppError::unexpected()
-        })
-    }
-
-    pub fn parts() -> Result<Parts, AppError> {
-        use_context::<Parts>().ok_or_else(|| {
-            tracing::error!("request parts missing from the server function context");
-            AppError::unexpected()
-        })
-    }
-
-    /// Whether this call is a plain HTML form post (no JavaScript): then
-    /// the answer is a redirect to a page, not data.
-    pub fn is_plain_form_post() -> Result<bool, AppError> {
-        Ok(crate::middleware::wants_a_page(&parts()?.headers))
-    }
-
-    pub fn client() -> Result<Client, AppError> {
-        let parts = parts()?;
-        Ok(Client::from_request(&parts.headers, &parts.extensions))
-    }
-
-    /// The caller, through the one guard. Renewed cookies are set on this
-    /// response; cookies that no longer sign anyone in are cleared.
-    pub async fn signed_in() -> Result<(AppState, CurrentUser), AppError> {
-        let (state, parts) = (state()?, parts()?);
-        match guard::authenticate_parts(&state, &parts).await {
-            Ok((user, renewal)) => {
-                set_cookies(renewal.into_iter().flatten());
-                Ok((state, user))
-            }
-            Err(e) => {
-                let has_cookies = cookies::any_present(&parts.headers);
-                if e != guard::AuthError::Internal && has_cookies {
-                    set_cookies(cookies::clear_all());
-                }
-                Err(e.into())
-            }
-        }
-    }
-
-    /// Clears `cookies` and tells the browser to drop what it cached or
-    /// stored for this site: the end of a sign-out. Not `"cookies"`: ours
-    /// are cleared by name, and that directive would also wipe every
-    /// cookie of sibling subdomains (other apps on the same registrable
-    /// domain) and the flash that says the sign-out happened.
-    pub fn signed_out(cookies: impl IntoIterator<Item = HeaderValue>) {
-        set_cookies(cookies);
-        if let Some(response) = use_context::<ResponseOptions>() {
-            response.insert_header(
-                header::HeaderName::from_static("clear-site-data"),
-                HeaderValue::from_static(r#""cache", "storage""#),
-            );
-        }
-    }
-
-    /// Sends the browser to `path`, which shows `notice` once.
-    pub fn redirect_with_notice(path: &str, notice: &str) {
-        redirect_with(path, &Flash::notice(notice));
-    }
-
-    /// Sends a refused plain form post back to `page`, which shows `error`
-    /// once: for forms whose page sends no `Referer` to return to.
-    pub fn back_with_error(page: &str, error: &AppError) {
-        redirect_with(page, &Flash::failed(error.clone(), None));
-    }
-
-    fn redirect_with(path: &str, flash: &Flash) {
-        set_cookies(cookies::set_flash(flash));
-        leptos_axum::redirect(path);
-    }
-
-    pub fn set_cookies(values: impl IntoIterator<Item = HeaderValue>) {
-        if let Some(response) = use_context::<ResponseOptions>() {
-            for value in values {
-                response.append_header(header::SET_COOKIE, value);
-            }
-        }
-    }
 }

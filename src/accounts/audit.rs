@@ -29,6 +29,6 @@ pub(crate) fn event<'a>(kind: AuditKind, client: &'a Client, at: UnixTime) -> Ev
 /// request is not refused because the record could not be written.
 pub(crate) async fn note(state: &AppState, event: &Event<'_>) {
     if let Err(e) = audit::record(state.db.pool(), event).await {
-        tracing::error!(error = %crate::telemetry::chain(&e), kind = event.kind.as_str(), "could not record an audit event");
+        tracing::error!(error = %crate::error::chain(&e), kind = event.kind.as_str(), "could not record an audit event");
     }
 }

@@ -1,8 +1,11 @@
-//! Settings, read once at start from `GATEHOUSE_*` environment variables.
-//! Tests build [`Settings`] in code instead of touching the process
-//! environment.
+//! Settings, read once at start from `GATEHOUSE_*` environment variables
+//! (`env`). Tests build [`Settings`] in code instead of touching the
+//! process environment.
 
-use std::collections::HashMap;
+mod env;
+pub mod origins;
+pub mod proxies;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -15,7 +18,7 @@ use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::RefreshPolicy;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
-use crate::proxy::TrustedProxies;
+use crate::config::proxies::TrustedProxies;
 
 /// Local mode generates what is missing; production refuses to start
 /// without a strong configured secret.
@@ -143,218 +146,11 @@ impl Settings {
         let site = leptos::config::get_configuration(None).map_err(|e| problem("LEPTOS_*", e))?.leptos_options;
         Self::from_vars(std::env::vars(), site)
     }
-
-    /// Builds settings from `vars` on top of [`Settings::local`].
-    ///
-    /// # Errors
-    /// [`ConfigError`] naming the first variable that cannot be used.
-    pub fn from_vars(
-        vars: impl IntoIterator<Item = (String, String)>,
-        site: LeptosOptions,
-    ) -> Result<Self, ConfigError> {
-        let vars: HashMap<String, String> = vars.into_iter().collect();
-        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-
-        let data_dir = PathBuf::from(get("GATEHOUSE_DATA_DIR").unwrap_or("data"));
-        let mut s = Self::local(data_dir, site);
-
-        s.mode = match get("GATEHOUSE_ENV") {
-            None | Some("local") => Mode::Local,
-            Some("production") => Mode::Production,
-            Some(other) => {
-                return Err(problem("GATEHOUSE_ENV", format!("'{other}' is not 'local' or 'production'")));
-            }
-        };
-        if let Some(addr) = get("GATEHOUSE_ADDR") {
-            s.listen_addr = addr
-                .parse()
-                .map_err(|_| problem("GATEHOUSE_ADDR", format!("'{addr}' is not host:port, e.g. 127.0.0.1:3000")))?;
-        }
-        if let Some(origin) = get("GATEHOUSE_PUBLIC_ORIGIN") {
-            s.public_origin = Some(crate::auth::origin::parse_origin(origin).ok_or_else(|| {
-                problem(
-                    "GATEHOUSE_PUBLIC_ORIGIN",
-                    format!("'{origin}' is not scheme://host[:port], e.g. https://auth.example.com"),
-                )
-            })?);
-        }
-        if let Some(url) = get("GATEHOUSE_DATABASE_URL").or_else(|| get("DATABASE_URL")) {
-            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(problem("GATEHOUSE_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
-            }
-            s.database_url = url.to_owned();
-        }
-        s.database_pool = count(get("GATEHOUSE_DATABASE_POOL"), "GATEHOUSE_DATABASE_POOL", s.database_pool, 1..=1000)?;
-        s.jwt_secret = get("GATEHOUSE_JWT_SECRET").map(|v| SecretString::from(v.to_owned()));
-        s.master_key = get("GATEHOUSE_MASTER_KEY").map(|v| SecretString::from(v.to_owned()));
-        if let Some(alg) = get("GATEHOUSE_JWT_ALGORITHM") {
-            s.jwt_algorithm = KeyAlgorithm::parse(alg)
-                .ok_or_else(|| problem("GATEHOUSE_JWT_ALGORITHM", format!("'{alg}' is not HS256 or EdDSA")))?;
-        }
-        if let Some(iss) = get("GATEHOUSE_JWT_ISSUER") {
-            s.tokens.issuer = iss.to_owned();
-        }
-        if let Some(aud) = get("GATEHOUSE_JWT_AUDIENCE") {
-            s.tokens.audience = aud.to_owned();
-        }
-        s.tokens.access_ttl =
-            seconds(get("GATEHOUSE_ACCESS_TTL_SECS"), "GATEHOUSE_ACCESS_TTL_SECS", DEFAULT_ACCESS_TTL, 5..=86_400)?;
-        s.tokens.leeway =
-            seconds(get("GATEHOUSE_CLOCK_LEEWAY_SECS"), "GATEHOUSE_CLOCK_LEEWAY_SECS", DEFAULT_LEEWAY, 0..=300)?;
-        let d = RefreshPolicy::default();
-        s.refresh.idle_ttl =
-            seconds(get("GATEHOUSE_REFRESH_IDLE_SECS"), "GATEHOUSE_REFRESH_IDLE_SECS", d.idle_ttl, 60..=90 * 86_400)?;
-        s.refresh.absolute_ttl = seconds(
-            get("GATEHOUSE_REFRESH_ABSOLUTE_SECS"),
-            "GATEHOUSE_REFRESH_ABSOLUTE_SECS",
-            d.absolute_ttl,
-            60..=365 * 86_400,
-        )?;
-        let h = HashParams::OWASP;
-        s.hash_params = HashParams {
-            memory_kib: count(
-                get("GATEHOUSE_ARGON2_MEMORY_KIB"),
-                "GATEHOUSE_ARGON2_MEMORY_KIB",
-                h.memory_kib,
-                1024..=4_194_304,
-            )?,
-            iterations: count(get("GATEHOUSE_ARGON2_ITERATIONS"), "GATEHOUSE_ARGON2_ITERATIONS", h.iterations, 1..=64)?,
-            parallelism: count(
-                get("GATEHOUSE_ARGON2_PARALLELISM"),
-                "GATEHOUSE_ARGON2_PARALLELISM",
-                h.parallelism,
-                1..=64,
-            )?,
-        };
-        let threads = u32::try_from(s.hash_concurrency).unwrap_or(2);
-        s.hash_concurrency = count(get("GATEHOUSE_HASH_THREADS"), "GATEHOUSE_HASH_THREADS", threads, 1..=256)? as usize;
-        let a = AccountPolicy::default();
-        s.accounts.reauth_window =
-            seconds(get("GATEHOUSE_REAUTH_WINDOW_SECS"), "GATEHOUSE_REAUTH_WINDOW_SECS", a.reauth_window, 1..=86_400)?;
-        s.accounts.reset_ttl =
-            seconds(get("GATEHOUSE_RESET_TTL_SECS"), "GATEHOUSE_RESET_TTL_SECS", a.reset_ttl, 60..=7 * 86_400)?;
-        s.accounts.audit_retention = 86_400
-            * i64::from(count(
-                get("GATEHOUSE_AUDIT_RETENTION_DAYS"),
-                "GATEHOUSE_AUDIT_RETENTION_DAYS",
-                u32::try_from(a.audit_retention / 86_400).unwrap_or(90),
-                1..=3650,
-            )?);
-        let t = ThrottlePolicy::default().account;
-        s.throttle.account.free =
-            count(get("GATEHOUSE_LOGIN_FREE_ATTEMPTS"), "GATEHOUSE_LOGIN_FREE_ATTEMPTS", t.free, 1..=100)?;
-        s.throttle.account.max_lock =
-            seconds(get("GATEHOUSE_LOGIN_MAX_LOCK_SECS"), "GATEHOUSE_LOGIN_MAX_LOCK_SECS", t.max_lock, 1..=86_400)?;
-        s.throttle.account.first_lock = s.throttle.account.first_lock.min(s.throttle.account.max_lock);
-        // Per client address: how many before a lock; the window's cap
-        // grows with it.
-        for (name, limit, window) in [
-            ("GATEHOUSE_LOGIN_FAILURES_PER_ADDRESS", &mut s.throttle.address, 10),
-            ("GATEHOUSE_REGISTRATIONS_PER_ADDRESS", &mut s.throttle.registration, 3),
-            ("GATEHOUSE_RESET_ATTEMPTS_PER_ADDRESS", &mut s.throttle.reset, 5),
-        ] {
-            limit.free = count(get(name), name, limit.free, 1..=100_000)?;
-            limit.per_window = limit.per_window.max(limit.free * window);
-        }
-        if let Some(list) = get("GATEHOUSE_TRUSTED_PROXIES") {
-            s.trusted_proxies = TrustedProxies::parse(list).map_err(|bad| {
-                problem(
-                    "GATEHOUSE_TRUSTED_PROXIES",
-                    format!("'{bad}' is not an IP address or CIDR range, e.g. 10.0.0.0/8"),
-                )
-            })?;
-        }
-        s.tls = match (get("GATEHOUSE_TLS_CERT"), get("GATEHOUSE_TLS_KEY"), get("GATEHOUSE_TLS_SELF_SIGNED")) {
-            (None, None, None | Some("0" | "false")) => Tls::Off,
-            (Some(cert), Some(key), None | Some("0" | "false")) => Tls::Files { cert: cert.into(), key: key.into() },
-            (None, None, Some("1" | "true")) if s.mode == Mode::Local => Tls::SelfSigned,
-            (None, None, Some("1" | "true")) => {
-                return Err(problem(
-                    "GATEHOUSE_TLS_SELF_SIGNED",
-                    "is for trying TLS locally; production needs GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY",
-                ));
-            }
-            (None, None, Some(other)) => {
-                return Err(problem("GATEHOUSE_TLS_SELF_SIGNED", format!("'{other}' is not 1 or 0")));
-            }
-            (_, _, Some(_)) => {
-                return Err(problem(
-                    "GATEHOUSE_TLS_SELF_SIGNED",
-                    "cannot be combined with GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY",
-                ));
-            }
-            (Some(_), None, _) => return Err(problem("GATEHOUSE_TLS_CERT", "needs GATEHOUSE_TLS_KEY as well")),
-            (None, Some(_), _) => return Err(problem("GATEHOUSE_TLS_KEY", "needs GATEHOUSE_TLS_CERT as well")),
-        };
-        if let Some(addr) = get("GATEHOUSE_HTTP_REDIRECT_ADDR") {
-            if s.tls == Tls::Off {
-                return Err(problem("GATEHOUSE_HTTP_REDIRECT_ADDR", "only makes sense when this server speaks TLS"));
-            }
-            s.http_redirect_addr = Some(addr.parse().map_err(|_| {
-                problem("GATEHOUSE_HTTP_REDIRECT_ADDR", format!("'{addr}' is not host:port, e.g. 0.0.0.0:80"))
-            })?);
-        }
-        if s.refresh.idle_ttl > s.refresh.absolute_ttl {
-            return Err(problem("GATEHOUSE_REFRESH_IDLE_SECS", "must not exceed GATEHOUSE_REFRESH_ABSOLUTE_SECS"));
-        }
-        s.log_format = match get("GATEHOUSE_LOG_FORMAT") {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(problem("GATEHOUSE_LOG_FORMAT", format!("'{other}' is not 'pretty' or 'json'")));
-            }
-        };
-        if let Some(filter) = get("GATEHOUSE_LOG") {
-            s.log_filter = filter.to_owned();
-        }
-        if s.mode == Mode::Production && s.public_origin.is_none() {
-            return Err(problem(
-                "GATEHOUSE_PUBLIC_ORIGIN",
-                "is required in production: the https:// origin people use, so cross-site requests can be refused",
-            ));
-        }
-        if s.mode == Mode::Production && s.jwt_secret.is_none() && s.master_key.is_none() {
-            return Err(problem(
-                "GATEHOUSE_MASTER_KEY",
-                "is required in production (or a fixed GATEHOUSE_JWT_SECRET): at least 32 random bytes, base64-encoded \
-                 (openssl rand -base64 32)",
-            ));
-        }
-        Ok(s)
-    }
 }
 
 /// The SQLite URL for a file in `data_dir`, created on first use.
 pub fn sqlite_url(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("gatehouse.db").display())
-}
-
-fn seconds(
-    value: Option<&str>,
-    name: &'static str,
-    default: i64,
-    range: std::ops::RangeInclusive<i64>,
-) -> Result<i64, ConfigError> {
-    let Some(v) = value else { return Ok(default) };
-    let n: i64 = v.parse().map_err(|_| problem(name, format!("'{v}' is not a whole number of seconds")))?;
-    if !range.contains(&n) {
-        return Err(problem(name, format!("{n} is outside {}..={}", range.start(), range.end())));
-    }
-    Ok(n)
-}
-
-fn count(
-    value: Option<&str>,
-    name: &'static str,
-    default: u32,
-    range: std::ops::RangeInclusive<u32>,
-) -> Result<u32, ConfigError> {
-    let Some(v) = value else { return Ok(default) };
-    let n: u32 = v.parse().map_err(|_| problem(name, format!("'{v}' is not a whole number")))?;
-    if !range.contains(&n) {
-        return Err(problem(name, format!("{n} is outside {}..={}", range.start(), range.end())));
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

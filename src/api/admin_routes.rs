@@ -11,13 +11,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::json::{JsonBody, query};
-use super::no_store;
 use super::schema::{Changed, Ended, Message, ResetLink, RoleChange};
-use crate::admin::{self, Actor, AuditQuery};
+use crate::accounts::administer::{self, Actor, AuditQuery};
 use crate::auth::caller::{Client, CurrentUser};
-use crate::domain::{AuditEntry, Page, Role, UserSummary};
+use crate::domain::{AuditEntry, Paged, Role, UserSummary};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::respond::no_store;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -42,7 +42,7 @@ struct UserQuery {
 /// A page of accounts, searchable by name.
 #[utoipa::path(get, path = "/users", tag = "admin", security(("bearer" = [])), params(UserQuery),
     responses(
-        (status = 200, body = Page<UserSummary>),
+        (status = 200, body = Paged<UserSummary>),
         (status = 400, description = "A malformed query", body = Message),
         (status = 401, body = Message),
         (status = 403, description = "Not an administrator", body = Message),
@@ -53,7 +53,7 @@ async fn list_users(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let q: UserQuery = query(raw.as_deref())?;
-    Ok(no_store(Json(admin::list_users(&state, &me, q.search.as_deref(), q.page).await?)))
+    Ok(no_store(Json(administer::list_users(&state, &me, q.search.as_deref(), q.page).await?)))
 }
 
 /// Give an account a role; applies at once. Needs a recent sign-in.
@@ -74,7 +74,7 @@ async fn set_role(
 ) -> Result<Response, AppError> {
     let role = Role::from_stored(RoleChange::read(&body)?.role)
         .ok_or_else(|| AppError::invalid("role", "role must be 'user' or 'admin'"))?;
-    let changed = admin::set_role(&state, Actor::Admin(&me), &id, role, &client).await?;
+    let changed = administer::set_role(&state, Actor::Admin(&me), &id, role, &client).await?;
     Ok(no_store(Json(Changed { changed })))
 }
 
@@ -87,7 +87,7 @@ async fn disable(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let changed = admin::set_disabled(&state, Actor::Admin(&me), &id, true, &client).await?;
+    let changed = administer::set_disabled(&state, Actor::Admin(&me), &id, true, &client).await?;
     Ok(no_store(Json(Changed { changed })))
 }
 
@@ -100,7 +100,7 @@ async fn enable(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let changed = admin::set_disabled(&state, Actor::Admin(&me), &id, false, &client).await?;
+    let changed = administer::set_disabled(&state, Actor::Admin(&me), &id, false, &client).await?;
     Ok(no_store(Json(Changed { changed })))
 }
 
@@ -113,7 +113,7 @@ async fn end_sessions(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let ended = admin::end_sessions(&state, Actor::Admin(&me), &id, &client).await?;
+    let ended = administer::end_sessions(&state, Actor::Admin(&me), &id, &client).await?;
     Ok(no_store(Json(Ended { ended })))
 }
 
@@ -126,7 +126,7 @@ async fn reset_link(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let issued = admin::issue_reset(&state, Actor::Admin(&me), &id, &client).await?;
+    let issued = administer::issue_reset(&state, Actor::Admin(&me), &id, &client).await?;
     Ok(no_store((StatusCode::CREATED, Json(ResetLink { url: issued.url, expires_at: issued.expires_at }))))
 }
 
@@ -146,12 +146,12 @@ struct AuditParams {
 /// A page of audit events, newest first.
 #[utoipa::path(get, path = "/audit", tag = "admin", security(("bearer" = [])), params(AuditParams),
     responses(
-        (status = 200, body = Page<AuditEntry>),
+        (status = 200, body = Paged<AuditEntry>),
         (status = 400, description = "An unknown kind or outcome", body = Message),
         (status = 403, body = Message),
     ))]
 async fn audit(State(state): State<AppState>, me: CurrentUser, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
     let p: AuditParams = query(raw.as_deref())?;
     let q = AuditQuery { kind: p.kind, user: p.user, outcome: p.outcome, page: p.page };
-    Ok(no_store(Json(admin::audit_log(&state, &me, &q).await?)))
+    Ok(no_store(Json(administer::audit_log(&state, &me, &q).await?)))
 }

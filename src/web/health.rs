@@ -28,7 +28,7 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     let (status, body) = match tokio::time::timeout(READY_TIMEOUT, ping).await {
         Ok(Ok(_)) => (StatusCode::OK, json!({ "status": "ready" })),
         Ok(Err(e)) => {
-            tracing::warn!(error = %crate::telemetry::chain(&e), "not ready: the database cannot be reached");
+            tracing::warn!(error = %crate::error::chain(&e), "not ready: the database cannot be reached");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "status": "unavailable", "msg": "The database cannot be reached" }),

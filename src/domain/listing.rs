@@ -22,7 +22,7 @@ pub struct UserSummary {
 /// One page of a list, with what is needed to page through it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct Page<T> {
+pub struct Paged<T> {
     pub items: Vec<T>,
     /// 1-based.
     pub page: u32,
@@ -31,7 +31,7 @@ pub struct Page<T> {
     pub total: i64,
 }
 
-impl<T> Page<T> {
+impl<T> Paged<T> {
     pub const PER_PAGE: u32 = 20;
 
     pub fn has_previous(&self) -> bool {
@@ -170,12 +170,12 @@ mod tests {
 
     #[test]
     fn paging_knows_its_ends() {
-        let p = Page::<()> { items: vec![], page: 1, per_page: 20, total: 20 };
+        let p = Paged::<()> { items: vec![], page: 1, per_page: 20, total: 20 };
         assert!(!p.has_previous() && !p.has_next());
-        let p = Page::<()> { items: vec![], page: 2, per_page: 20, total: 41 };
+        let p = Paged::<()> { items: vec![], page: 2, per_page: 20, total: 41 };
         assert!(p.has_previous() && p.has_next());
-        assert_eq!(Page::<()>::clamp(Some(0)), 1);
-        assert_eq!(Page::<()>::window(1), (20, 0));
-        assert_eq!(Page::<()>::window(3), (20, 40));
+        assert_eq!(Paged::<()>::clamp(Some(0)), 1);
+        assert_eq!(Paged::<()>::window(1), (20, 0));
+        assert_eq!(Paged::<()>::window(3), (20, 40));
     }
 }

@@ -6,15 +6,19 @@
 //! commit, and none may leave the deployment without an enabled
 //! administrator.
 
-use crate::audit::{event, note};
+use super::audit::{event, note};
 use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::clock::UnixTime;
 use crate::auth::opaque::ResetToken;
 use crate::db::audit::{self, Event};
 use crate::db::{self as store, resets, sessions, users};
-use crate::domain::{AuditEntry, AuditKind, Page, Role, UserSummary, Username};
-use crate::error::{AppError, db_error};
+use crate::domain::{Access, AuditEntry, AuditKind, Paged, Role, Rule, UserSummary, Username};
+use crate::error::AppError;
 use crate::state::AppState;
+
+/// Reading the lists needs the admin role, at any age of sign-in (the
+/// pages showing them ask for a recent one: `domain::pages`).
+const READ_LISTS: Rule = Rule { access: Access::Admin, fresh: false };
 
 /// Who is acting.
 #[derive(Clone, Copy, Debug)]
@@ -36,8 +40,7 @@ impl Actor<'_> {
     /// An administrator who signed in recently, or the command line.
     fn authorise(&self, state: &AppState) -> Result<(), AppError> {
         if let Self::Admin(user) = self {
-            user.require(Role::Admin)?;
-            user.require_fresh(state.clock.now(), state.accounts.reauth_window)?;
+            user.may(Rule::ADMIN, state.clock.now(), state.accounts.reauth_window)?;
         }
         Ok(())
     }
@@ -61,7 +64,7 @@ impl Actor<'_> {
 pub async fn find(state: &AppState, username: &str) -> Result<String, AppError> {
     let not_found = || AppError::NotFound(format!("There is no account named '{}'.", username.trim()));
     let name = Username::parse(username).map_err(|_| not_found())?;
-    Ok(users::find_by_username(&state.db, &name).await.map_err(db_error)?.ok_or_else(not_found)?.id)
+    Ok(users::find_by_username(&state.db, &name).await?.ok_or_else(not_found)?.id)
 }
 
 /// One page of accounts whose name contains `search`.
@@ -73,10 +76,10 @@ pub async fn list_users(
     admin: &CurrentUser,
     search: Option<&str>,
     page: Option<u32>,
-) -> Result<Page<UserSummary>, AppError> {
-    admin.require(Role::Admin)?;
+) -> Result<Paged<UserSummary>, AppError> {
+    admin.may(READ_LISTS, state.clock.now(), state.accounts.reauth_window)?;
     let search = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(64).collect::<String>());
-    users::list(&state.db, search.as_deref(), Page::<UserSummary>::clamp(page)).await.map_err(db_error)
+    users::list(&state.db, search.as_deref(), Paged::<UserSummary>::clamp(page)).await.map_err(AppError::from)
 }
 
 /// Filters for [`audit_log`], as typed into the admin page or the API.
@@ -94,8 +97,8 @@ pub struct AuditQuery {
 /// # Errors
 /// [`AppError::Forbidden`] for anyone but an administrator,
 /// [`AppError::Invalid`] for an unknown kind or outcome.
-pub async fn audit_log(state: &AppState, admin: &CurrentUser, q: &AuditQuery) -> Result<Page<AuditEntry>, AppError> {
-    admin.require(Role::Admin)?;
+pub async fn audit_log(state: &AppState, admin: &CurrentUser, q: &AuditQuery) -> Result<Paged<AuditEntry>, AppError> {
+    admin.may(READ_LISTS, state.clock.now(), state.accounts.reauth_window)?;
     let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let kind = match blank(&q.kind) {
         None => None,
@@ -108,7 +111,7 @@ pub async fn audit_log(state: &AppState, admin: &CurrentUser, q: &AuditQuery) ->
         Some(_) => return Err(AppError::invalid("outcome", "Outcome is 'success' or 'failure'.")),
     };
     let filter = audit::Filter { kind, user_key: blank(&q.user).map(|u| Username::fold(&u)), success };
-    audit::list(&state.db, &filter, Page::<AuditEntry>::clamp(q.page)).await.map_err(db_error)
+    audit::list(&state.db, &filter, Paged::<AuditEntry>::clamp(q.page)).await.map_err(AppError::from)
 }
 
 fn change_result(change: Result<users::Change, sqlx::Error>) -> Result<bool, AppError> {
@@ -122,7 +125,7 @@ fn change_result(change: Result<users::Change, sqlx::Error>) -> Result<bool, App
         Err(e) if store::is_serialization_failure(&e) => {
             Err(AppError::Conflict("Another change to accounts happened at the same moment. Please try again.".into()))
         }
-        Err(e) => Err(db_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -194,8 +197,7 @@ pub async fn end_sessions(
 ) -> Result<u64, AppError> {
     actor.authorise(state)?;
     let now = state.clock.now();
-    let n =
-        sessions::revoke_all(&state.db, target_id, None, "ended by an administrator", now).await.map_err(db_error)?;
+    let n = sessions::revoke_all(&state.db, target_id, None, "ended by an administrator", now).await?;
     let detail = format!("{n} ended by an administrator");
     note(state, &admin_event(AuditKind::SessionsEnded, &actor, client, target_id, &detail, now)).await;
     tracing::info!(user_id = %target_id, ended = n, "sessions ended by an administrator");
@@ -223,14 +225,14 @@ pub async fn issue_reset(
     client: &Client,
 ) -> Result<IssuedReset, AppError> {
     actor.authorise(state)?;
-    if users::find_by_id(&state.db, target_id).await.map_err(db_error)?.is_none() {
+    if users::find_by_id(&state.db, target_id).await?.is_none() {
         return Err(AppError::NotFound("That account no longer exists.".into()));
     }
     let token = ResetToken::generate().map_err(|e| AppError::internal(&e))?;
     let now = state.clock.now();
     let expires_at = now + state.accounts.reset_ttl;
     let event = admin_event(AuditKind::ResetIssued, &actor, client, target_id, "older unused links revoked", now);
-    resets::issue(&state.db, target_id, &token.hash(), actor.id(), expires_at, &event).await.map_err(db_error)?;
+    resets::issue(&state.db, target_id, &token.hash(), actor.id(), expires_at, &event).await?;
     tracing::info!(user_id = %target_id, "password reset link issued");
     let origin = state.origins.first().map_or("", String::as_str);
     Ok(IssuedReset { url: format!("{origin}/reset?token={}", token.expose()), expires_at })

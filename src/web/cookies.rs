@@ -31,6 +31,12 @@ pub fn set_refresh(token: &str, max_age: i64) -> HeaderValue {
     build(REFRESH_COOKIE, token, max_age)
 }
 
+/// The two `Set-Cookie` values a browser keeps a session's tokens in; the
+/// refresh cookie lives as long as the session may idle.
+pub fn set_session(tokens: &crate::accounts::SessionTokens, refresh_idle_ttl: i64) -> [HeaderValue; 2] {
+    [set_access(&tokens.access.token, tokens.access.lifetime()), set_refresh(tokens.refresh.expose(), refresh_idle_ttl)]
+}
+
 /// `Set-Cookie` values that delete both cookies.
 pub fn clear_all() -> [HeaderValue; 2] {
     [build(ACCESS_COOKIE, "", 0), build(REFRESH_COOKIE, "", 0)]

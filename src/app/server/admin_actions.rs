@@ -1,18 +1,22 @@
-//! Server functions behind the admin pages. Each checks, on the server,
-//! that the caller is an administrator (and, for changes, that they signed
-//! in recently): hiding a button in the browser is only a convenience.
+//! Server functions behind the administrators' pages. Each checks, on the
+//! server, the rule of the page it serves (an administrator who signed in
+//! recently): hiding a button in the browser is only a convenience.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AuditEntry, Page, UserSummary};
+#[cfg(feature = "ssr")]
+use super::ssr;
+#[cfg(feature = "ssr")]
+use crate::domain::Page;
+use crate::domain::{AuditEntry, Paged, UserSummary};
 use crate::error::AppError;
 
 /// One page of accounts, filtered by name.
 #[server(prefix = "/_fn", endpoint = "admin/users")]
-pub async fn list_users(search: Option<String>, page: Option<u32>) -> Result<Page<UserSummary>, AppError> {
-    let (state, admin) = ssr::signed_in().await?;
-    crate::admin::list_users(&state, &admin, search.as_deref(), page).await
+pub async fn list_users(search: Option<String>, page: Option<u32>) -> Result<Paged<UserSummary>, AppError> {
+    let (state, admin) = ssr::allowed(Page::Accounts).await?;
+    crate::accounts::administer::list_users(&state, &admin, search.as_deref(), page).await
 }
 
 /// A freshly issued reset link, shown to the administrator once.
@@ -42,31 +46,31 @@ pub async fn administer(
     action: String,
     back: Option<String>,
 ) -> Result<Outcome, AppError> {
-    use crate::admin::{self, Actor};
+    use crate::accounts::administer::{self, Actor};
     use crate::domain::Role;
-    let (state, me) = ssr::signed_in().await?;
+    let (state, me) = ssr::allowed(Page::Accounts).await?;
     let (actor, client) = (Actor::Admin(&me), ssr::client()?);
     let mut link = None;
     let notice = match action.as_str() {
         "make-admin" | "make-user" => {
             let role = if action == "make-admin" { Role::Admin } else { Role::User };
-            admin::set_role(&state, actor, &user_id, role, &client).await?;
+            administer::set_role(&state, actor, &user_id, role, &client).await?;
             format!("{username} is now {} {role}.", if role == Role::Admin { "an" } else { "a" })
         }
         "disable" => {
-            admin::set_disabled(&state, actor, &user_id, true, &client).await?;
+            administer::set_disabled(&state, actor, &user_id, true, &client).await?;
             format!("{username} is disabled and signed out everywhere.")
         }
         "enable" => {
-            admin::set_disabled(&state, actor, &user_id, false, &client).await?;
+            administer::set_disabled(&state, actor, &user_id, false, &client).await?;
             format!("{username} can sign in again.")
         }
         "end-sessions" => {
-            let n = admin::end_sessions(&state, actor, &user_id, &client).await?;
+            let n = administer::end_sessions(&state, actor, &user_id, &client).await?;
             format!("Ended {n} session{} of {username}.", if n == 1 { "" } else { "s" })
         }
         "reset-link" => {
-            let issued = admin::issue_reset(&state, actor, &user_id, &client).await?;
+            let issued = administer::issue_reset(&state, actor, &user_id, &client).await?;
             link = Some(IssuedLink { username: username.clone(), url: issued.url, expires_at: issued.expires_at });
             format!("Reset link issued for {username}.")
         }
@@ -94,10 +98,12 @@ pub async fn audit_log(
     user: Option<String>,
     outcome: Option<String>,
     page: Option<u32>,
-) -> Result<Page<AuditEntry>, AppError> {
-    let (state, admin) = ssr::signed_in().await?;
-    crate::admin::audit_log(&state, &admin, &crate::admin::AuditQuery { kind, user, outcome, page }).await
+) -> Result<Paged<AuditEntry>, AppError> {
+    let (state, admin) = ssr::allowed(Page::AuditLog).await?;
+    crate::accounts::administer::audit_log(
+        &state,
+        &admin,
+        &crate::accounts::administer::AuditQuery { kind, user, outcome, page },
+    )
+    .await
 }
-
-#[cfg(feature = "ssr")]
-use super::auth::ssr;

@@ -1,161 +1,19 @@
-//! Layers every response passes through: body-size limits, security
-//! headers, and the boundary around server functions.
+//! The boundary around server functions (everything under
+//! [`SERVER_FN_PREFIX`]), and the page URLs leptos_axum would put errors in.
 
 use axum::body::Body;
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use http_body_util::Limited;
+use axum::response::Response;
 
-use crate::auth::{cookies, origin};
+use super::{cookies, origin, respond};
 use crate::error::AppError;
-use crate::proxy::Forwarded;
 use crate::state::AppState;
 
 /// The URL prefix of every server function; the JSON API lives under
 /// `/api`, so the two never collide.
 pub const SERVER_FN_PREFIX: &str = "/_fn";
-
-/// No request body may exceed this: sign-in forms and JSON bodies are tiny.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-
-/// Answers `405` to methods nothing here serves (`TRACE`, `CONNECT`,
-/// `PATCH`, made-up ones) before any routing, so no handler or page ever
-/// sees them.
-pub async fn refuse_unknown_methods(req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::POST | Method::DELETE | Method::OPTIONS) {
-        return next.run(req).await;
-    }
-    let mut res = if req.uri().path().starts_with("/api/") {
-        let body = serde_json::json!({ "msg": "Method not allowed on this endpoint" });
-        (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
-    } else {
-        (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").into_response()
-    };
-    res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST, DELETE, OPTIONS"));
-    res
-}
-
-/// Refuses oversized bodies: at once when `Content-Length` says so, and
-/// mid-stream otherwise.
-pub async fn limit_body(req: Request, next: Next) -> Response {
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return body_too_large(req.uri().path());
-    }
-    let req = req.map(|body| Body::new(Limited::new(body, MAX_BODY_BYTES)));
-    next.run(req).await
-}
-
-/// A body over [`MAX_BODY_BYTES`], in words.
-pub fn too_large() -> AppError {
-    AppError::TooLarge(format!("Request body is too large (limit {} KiB)", MAX_BODY_BYTES / 1024))
-}
-
-/// `413`: JSON under `/api/`, plain text elsewhere.
-fn body_too_large(path: &str) -> Response {
-    if path.starts_with("/api/") {
-        too_large().into_response()
-    } else {
-        (StatusCode::PAYLOAD_TOO_LARGE, too_large().to_string()).into_response()
-    }
-}
-
-/// Refuses state changes a browser could make with our cookies unless
-/// they come from our own origin: every non-GET server function call
-/// (login and register included: login CSRF needs no cookie), and API
-/// calls that carry a session cookie and no Bearer header. Bearer calls
-/// are not subject to it: a foreign page cannot attach our tokens.
-pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let h = req.headers();
-    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let path = req.uri().path();
-    let by_cookie = !h.contains_key(header::AUTHORIZATION) && cookies::any_present(h);
-    let subject = path.starts_with(SERVER_FN_PREFIX) || (path.starts_with("/api/") && by_cookie);
-    if !changes_state || !subject {
-        return next.run(req).await;
-    }
-    match origin::check(h, &state.origins) {
-        Ok(()) => next.run(req).await,
-        Err(reason) => {
-            tracing::warn!(%reason, path, "cross-site request refused");
-            let msg = format!("This request came from another site and was refused ({reason}).");
-            if path.starts_with("/api/") {
-                AppError::Forbidden(msg).into_response()
-            } else {
-                (StatusCode::FORBIDDEN, [(header::CACHE_CONTROL, "no-store")], msg).into_response()
-            }
-        }
-    }
-}
-
-/// Finds out who is calling: the peer, or behind a trusted proxy the
-/// client it forwarded for (and whether the browser used HTTPS), for
-/// everything downstream as a [`Forwarded`] extension.
-pub async fn resolve_client(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip());
-    if let Some(peer) = peer {
-        let h = req.headers();
-        let forwarded_for = h.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-        let proto = h.get_all("x-forwarded-proto").iter().filter_map(|v| v.to_str().ok()).next_back();
-        let forwarded = state.proxies.resolve(peer, forwarded_for, proto, state.tls);
-        req.extensions_mut().insert(forwarded);
-    }
-    next.run(req).await
-}
-
-/// The policy for everything that is not one of our pages (JSON, files,
-/// plain-text errors): nothing in it may run, load or be framed.
-const NOTHING_RUNS_POLICY: &str =
-    "default-src 'none'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'none'";
-
-/// The Content-Security-Policy of a page whose inline scripts carry
-/// `nonce` (a fresh one per response). Scripts: our own files and the
-/// nonce's inline hydration script only; WebAssembly may be compiled
-/// (`wasm-unsafe-eval`, not `unsafe-eval`: JavaScript `eval` stays off).
-/// Styles, images and fetches: this origin. Forms post only here, the
-/// page cannot be framed, and `<base>` and plugins are off.
-pub fn page_policy(nonce: &str) -> String {
-    format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         frame-ancestors 'none'; form-action 'self'"
-    )
-}
-
-/// Headers that cost nothing and close whole classes of attack. Pages set
-/// their own Content-Security-Policy with a nonce (see `app::shell`);
-/// every other response gets [`NOTHING_RUNS_POLICY`].
-pub async fn security_headers(req: Request, next: Next) -> Response {
-    let https = req.extensions().get::<Forwarded>().is_some_and(|f| f.https);
-    let mut res = next.run(req).await;
-    let html = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    let h = res.headers_mut();
-    if html {
-        // Pages show who is signed in: no copy of one belongs in a cache.
-        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
-    }
-    if https {
-        // Two years, as the preload list asks; only ever sent over HTTPS,
-        // where a browser believes it.
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
-    }
-    for (name, value) in [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::CONTENT_SECURITY_POLICY, NOTHING_RUNS_POLICY),
-    ] {
-        h.entry(name).or_insert(HeaderValue::from_static(value));
-    }
-    h.entry(header::HeaderName::from_static("permissions-policy"))
-        .or_insert(HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"));
-    res
-}
 
 /// Wraps every server function response:
 /// - a `Location` may only point back at this site (leptos_axum redirects
@@ -171,7 +29,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 pub async fn server_fn_boundary(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with(SERVER_FN_PREFIX) {
         return match without_url_error(req.uri()) {
-            Some(clean) if matches!(*req.method(), Method::GET | Method::HEAD) => see_other(&clean),
+            Some(clean) if matches!(*req.method(), Method::GET | Method::HEAD) => respond::see_other(&clean),
             _ => next.run(req).await,
         };
     }
@@ -185,8 +43,7 @@ pub async fn server_fn_boundary(State(state): State<AppState>, req: Request, nex
     } else {
         (req, None)
     };
-    let mut res = next.run(req).await;
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut res = respond::no_store(next.run(req).await);
 
     if let Some(location) = res.headers().get(header::LOCATION) {
         let safe = same_site_location(location, &state.origins);
@@ -225,8 +82,8 @@ async fn typed_username(req: Request) -> Result<(Request, Option<String>), Respo
         username: Option<String>,
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return Err(body_too_large(parts.uri.path()));
+    let Ok(bytes) = axum::body::to_bytes(body, super::middleware::MAX_BODY_BYTES).await else {
+        return Err(super::middleware::body_too_large(parts.uri.path()));
     };
     let typed = serde_urlencoded::from_bytes::<Typed>(&bytes).ok().and_then(|t| t.username);
     Ok((Request::from_parts(parts, Body::from(bytes)), typed))
@@ -276,14 +133,6 @@ fn without_url_error(uri: &Uri) -> Option<String> {
 
 fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
     uri.query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default()
-}
-
-fn see_other(location: &str) -> Response {
-    let mut res = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        res.headers_mut().insert(header::LOCATION, value);
-    }
-    res
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -8,13 +8,13 @@
 //! sign in, and an account name that does not exist is locked exactly like
 //! one that does: the answer never tells the two apart.
 
-use crate::audit::{event, note};
+use super::audit::{event, note};
 use crate::auth::caller::Client;
 use crate::auth::throttle::{Limit, Locked, Tally};
 use crate::db::audit::Event;
 use crate::db::throttles;
 use crate::domain::{AuditKind, Username};
-use crate::error::{AppError, db_error};
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// A password check in progress: counted against the account name up
@@ -35,12 +35,12 @@ pub struct PasswordAttempt {
 pub async fn password(state: &AppState, client: &Client, username: &str) -> Result<PasswordAttempt, AppError> {
     let now = state.clock.now();
     let address = address_key("sign-in", client);
-    if let Some(locked) = throttles::locked(&state.db, &address, now).await.map_err(db_error)? {
+    if let Some(locked) = throttles::locked(&state.db, &address, now).await? {
         return Err(refused(locked));
     }
     let name: String = username.trim().chars().take(64).collect();
     let account = format!("account:{}", Username::fold(&name));
-    let tally = throttles::hit(&state.db, &account, &state.throttle.account, now).await.map_err(db_error)?;
+    let tally = throttles::hit(&state.db, &account, &state.throttle.account, now).await?;
     let tally = tally.map_err(refused)?;
     let attempt = PasswordAttempt { account, address, name };
     if starts_lock(&state.throttle.account, tally, now) {
@@ -55,7 +55,7 @@ impl PasswordAttempt {
     /// guesses at others.
     pub async fn succeeded(self, state: &AppState) {
         if let Err(e) = throttles::clear(&state.db, &self.account).await {
-            tracing::warn!(error = %crate::telemetry::chain(&e), "could not clear a throttle count");
+            tracing::warn!(error = %crate::error::chain(&e), "could not clear a throttle count");
         }
     }
 
@@ -69,7 +69,7 @@ impl PasswordAttempt {
                 audit_lock(state, client, "address", Some(&self.name), tally, now).await;
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %crate::telemetry::chain(&e), "could not count a failed sign-in"),
+            Err(e) => tracing::warn!(error = %crate::error::chain(&e), "could not count a failed sign-in"),
         }
     }
 }
@@ -94,7 +94,7 @@ pub async fn count(state: &AppState, client: &Client, action: PerAddress) -> Res
         PerAddress::Reset => ("reset", &state.throttle.reset),
     };
     let now = state.clock.now();
-    let tally = throttles::hit(&state.db, &address_key(name, client), limit, now).await.map_err(db_error)?;
+    let tally = throttles::hit(&state.db, &address_key(name, client), limit, now).await?;
     let tally = tally.map_err(refused)?;
     if starts_lock(limit, tally, now) {
         audit_lock(state, client, name, None, tally, now).await;

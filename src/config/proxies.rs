@@ -74,19 +74,6 @@ impl TrustedProxies {
     }
 }
 
-/// The key a client's guesses are counted under: the address, or for
-/// IPv6 its /64 network (one subscriber's allocation, trivially rotated
-/// within).
-pub fn throttle_bucket(ip: IpAddr) -> String {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,12 +136,5 @@ mod tests {
     #[test]
     fn bad_entries_are_named() {
         assert_eq!(TrustedProxies::parse("10.0.0.0/8, proxy.local"), Err("proxy.local".to_owned()));
-    }
-
-    #[test]
-    fn ipv6_clients_are_counted_by_network() {
-        assert_eq!(throttle_bucket(ip("2001:db8:1:2:3:4:5:6")), "2001:db8:1:2::/64");
-        assert_eq!(throttle_bucket(ip("2001:db8:1:2:ffff::1")), "2001:db8:1:2::/64");
-        assert_eq!(throttle_bucket(ip("::ffff:192.0.2.1")), "192.0.2.1");
     }
 }

@@ -1,0 +1,134 @@
+//! The guard's decision, without its IO: a verified access token and what
+//! the database says of its session now become a [`CurrentUser`], or the
+//! reason they do not. The web layer's guard (`web::guard`) reads the
+//! credential and the database and asks here; nothing else makes a
+//! `CurrentUser`.
+
+use super::caller::{CurrentUser, SessionOwner};
+use super::clock::UnixTime;
+use super::token::{Claims, TokenError};
+use crate::domain::Role;
+use crate::error::AppError;
+
+/// What the database says, right now, of the account and the session a
+/// token names.
+#[derive(Clone, Debug)]
+pub struct Standing {
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub session_revoked: bool,
+    /// When the person last proved who they are in this session.
+    pub authenticated_at: UnixTime,
+}
+
+/// Why a request is not authenticated.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuthError {
+    /// No Bearer header and no cookie.
+    Missing,
+    /// An `Authorization` header that is not `Bearer <token>`.
+    BadScheme,
+    Token(TokenError),
+    /// The token's session was ended (sign-out, reuse, an admin).
+    SessionEnded,
+    /// The account was disabled or deleted after the token was issued.
+    AccountUnavailable,
+    /// The check itself failed (already logged).
+    Internal,
+}
+
+impl From<AuthError> for AppError {
+    fn from(e: AuthError) -> Self {
+        let msg = match e {
+            AuthError::Missing => "Missing Authorization header or session cookie",
+            AuthError::BadScheme => "Authorization header must be 'Bearer <token>'",
+            AuthError::Token(TokenError::Expired) => "Token has expired",
+            AuthError::Token(TokenError::NotYetValid) => "Token is not valid yet",
+            AuthError::Token(TokenError::Malformed) => "Token is malformed",
+            AuthError::Token(TokenError::WrongType) => "Token is not an access token",
+            AuthError::Token(_) => "Token is invalid",
+            AuthError::SessionEnded => "Token has been revoked",
+            AuthError::AccountUnavailable => "Account is not available",
+            // The guard's only outside dependency is the database.
+            AuthError::Internal => return AppError::Unavailable,
+        };
+        AppError::Unauthorized(msg.to_owned())
+    }
+}
+
+/// Admits the holder of a verified access token whose session is `standing`
+/// (`None`: the account or the session no longer exists).
+///
+/// # Errors
+/// [`AuthError::SessionEnded`] or [`AuthError::AccountUnavailable`].
+pub fn admit(claims: Claims, standing: Option<Standing>) -> Result<CurrentUser, AuthError> {
+    let standing = standing.ok_or(AuthError::SessionEnded)?;
+    if standing.session_revoked {
+        return Err(AuthError::SessionEnded);
+    }
+    if standing.disabled {
+        return Err(AuthError::AccountUnavailable);
+    }
+    Ok(CurrentUser::admitted(SessionOwner {
+        user_id: claims.sub,
+        username: standing.username,
+        role: standing.role,
+        session_id: claims.sid,
+        authenticated_at: standing.authenticated_at,
+    }))
+}
+
+/// Admits the owner of a session whose refresh token the refresh flow has
+/// just accepted (it checked the session and the account).
+pub fn admit_refreshed(owner: SessionOwner) -> CurrentUser {
+    CurrentUser::admitted(owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Claims {
+        Claims {
+            sub: "u1".into(),
+            iss: "i".into(),
+            aud: "a".into(),
+            iat: 0,
+            nbf: 0,
+            exp: 10,
+            jti: "j".into(),
+            sid: "s1".into(),
+            auth_time: 0,
+            role: Role::User,
+            typ: super::super::token::TokenType::Access,
+        }
+    }
+
+    fn standing() -> Standing {
+        Standing {
+            username: "alice".into(),
+            role: Role::Admin,
+            disabled: false,
+            session_revoked: false,
+            authenticated_at: 7,
+        }
+    }
+
+    #[test]
+    fn a_live_session_is_admitted_with_what_the_database_says_now() {
+        let user = admit(claims(), Some(standing())).unwrap();
+        assert_eq!((user.id.as_str(), user.session_id.as_str()), ("u1", "s1"));
+        // The token said `user`; the database says `admin` now.
+        assert_eq!((user.username.as_str(), user.role, user.authenticated_at), ("alice", Role::Admin, 7));
+    }
+
+    #[test]
+    fn ended_sessions_and_disabled_or_deleted_accounts_are_not() {
+        assert_eq!(admit(claims(), None).err(), Some(AuthError::SessionEnded));
+        let revoked = Standing { session_revoked: true, ..standing() };
+        assert_eq!(admit(claims(), Some(revoked)).err(), Some(AuthError::SessionEnded));
+        let disabled = Standing { disabled: true, ..standing() };
+        assert_eq!(admit(claims(), Some(disabled)).err(), Some(AuthError::AccountUnavailable));
+    }
+}
