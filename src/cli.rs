@@ -58,7 +58,7 @@ pub fn pages(json: bool) -> String {
         return serde_json::Value::from(rows).to_string();
     }
     let mut out = format!("{:<14} {:<10} {}", "PAGE", "WHO", "RECENT SIGN-IN");
-    for page in Page::ALL {
+    for &page in Page::ALL {
         let rule = page.rule();
         let who = match rule.access {
             Access::Anyone => "anyone",

@@ -244,7 +244,9 @@ fn static_files<V: IntoView + 'static>(
     page: impl Fn() -> V + Clone + Send + Sync + 'static,
 ) -> axum::routing::MethodRouter {
     use axum::handler::HandlerWithoutStateExt as _;
-    let not_found = leptos_axum::render_app_to_stream_with_context(app_context(state), page);
+    // Rendered whole before it is sent, as the pages are (`SsrMode::Async`):
+    // the 404 page, or the 403 page in its place, must read without JavaScript.
+    let not_found = leptos_axum::render_app_async_with_context(app_context(state), page);
     let files = tower_http::services::ServeDir::new(state.leptos.site_root.as_ref())
         .precompressed_br()
         .precompressed_gzip()

@@ -63,6 +63,9 @@ test("after five wrong passwords the sign-in form asks to wait, whoever is named
       await login.signIn(who, "not the password");
       await answered;
       await expect(login.error()).toHaveText("Bad username or password");
+      // The refused password is emptied once the answer is shown: typing the
+      // next one before that would lose it.
+      await expect(page.getByLabel("Password")).toHaveValue("");
     }
     await login.signIn(who, PASSWORD);
     await expect(login.error()).toHaveText(/^Too many attempts\. Wait \d+ seconds and try again\.$/);

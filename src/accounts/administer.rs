@@ -12,7 +12,7 @@ use crate::auth::clock::UnixTime;
 use crate::auth::opaque::ResetToken;
 use crate::db::audit::{self, Event};
 use crate::db::{self as store, resets, sessions, users};
-use crate::domain::{Access, AuditEntry, AuditKind, Paged, Role, Rule, UserSummary, Username};
+use crate::domain::{Access, AuditEntry, AuditKind, Paged, Role, Rule, UserId, UserSummary, Username};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -32,7 +32,7 @@ pub enum Actor<'a> {
 impl Actor<'_> {
     fn id(&self) -> Option<&str> {
         match self {
-            Self::Admin(user) => Some(&user.id),
+            Self::Admin(user) => Some(user.id.as_str()),
             Self::CommandLine => None,
         }
     }
@@ -47,9 +47,9 @@ impl Actor<'_> {
 
     /// Refuses changes an administrator would make to their own account
     /// that could lock them out.
-    fn not_self(&self, target_id: &str, what: &str) -> Result<(), AppError> {
+    fn not_self(&self, target_id: &UserId, what: &str) -> Result<(), AppError> {
         match self {
-            Self::Admin(user) if user.id == target_id => {
+            Self::Admin(user) if user.id == *target_id => {
                 Err(AppError::Forbidden(format!("You cannot {what} your own account; ask another administrator.")))
             }
             _ => Ok(()),
@@ -61,7 +61,7 @@ impl Actor<'_> {
 ///
 /// # Errors
 /// [`AppError::NotFound`] when there is none.
-pub async fn find(state: &AppState, username: &str) -> Result<String, AppError> {
+pub async fn find(state: &AppState, username: &str) -> Result<UserId, AppError> {
     let not_found = || AppError::NotFound(format!("There is no account named '{}'.", username.trim()));
     let name = Username::parse(username).map_err(|_| not_found())?;
     Ok(users::find_by_username(&state.db, &name).await?.ok_or_else(not_found)?.id)
@@ -133,11 +133,11 @@ fn admin_event<'a>(
     kind: AuditKind,
     actor: &'a Actor<'_>,
     client: &'a Client,
-    target_id: &'a str,
+    target_id: &'a UserId,
     detail: &'a str,
     at: UnixTime,
 ) -> Event<'a> {
-    Event { actor_id: actor.id(), subject_id: Some(target_id), detail, ..event(kind, client, at) }
+    Event { actor_id: actor.id(), subject_id: Some(target_id.as_str()), detail, ..event(kind, client, at) }
 }
 
 /// Gives `target_id` `role`. Applies at once: the guard reads the role on
@@ -150,7 +150,7 @@ fn admin_event<'a>(
 pub async fn set_role(
     state: &AppState,
     actor: Actor<'_>,
-    target_id: &str,
+    target_id: &UserId,
     role: Role,
     client: &Client,
 ) -> Result<bool, AppError> {
@@ -171,7 +171,7 @@ pub async fn set_role(
 pub async fn set_disabled(
     state: &AppState,
     actor: Actor<'_>,
-    target_id: &str,
+    target_id: &UserId,
     disabled: bool,
     client: &Client,
 ) -> Result<bool, AppError> {
@@ -192,7 +192,7 @@ pub async fn set_disabled(
 pub async fn end_sessions(
     state: &AppState,
     actor: Actor<'_>,
-    target_id: &str,
+    target_id: &UserId,
     client: &Client,
 ) -> Result<u64, AppError> {
     actor.authorise(state)?;
@@ -221,7 +221,7 @@ pub struct IssuedReset {
 pub async fn issue_reset(
     state: &AppState,
     actor: Actor<'_>,
-    target_id: &str,
+    target_id: &UserId,
     client: &Client,
 ) -> Result<IssuedReset, AppError> {
     actor.authorise(state)?;

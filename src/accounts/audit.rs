@@ -1,6 +1,6 @@
 //! Writing down what happened: the audit event a client's action makes,
 //! and recording it when it accompanies no stored change of its own.
-//! Used by `accounts`, `admin` and `attempts` alike.
+//! Used by every flow of `accounts`, `administer` and `attempts` alike.
 
 use crate::auth::caller::Client;
 use crate::auth::clock::UnixTime;

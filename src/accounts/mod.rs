@@ -86,9 +86,9 @@ fn new_id() -> String {
 
 fn issue(state: &AppState, owner: &SessionOwner) -> Result<Issued, AppError> {
     let grant = Grant {
-        user_id: &owner.user_id,
+        user_id: owner.user_id.as_str(),
         role: owner.role,
-        session_id: &owner.session_id,
+        session_id: owner.session_id.as_str(),
         auth_time: owner.authenticated_at,
     };
     let now = state.clock.now();

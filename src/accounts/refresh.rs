@@ -79,8 +79,8 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
     note(
         state,
         &Event {
-            actor_id: Some(&owner.user_id),
-            subject_id: Some(&owner.user_id),
+            actor_id: Some(owner.user_id.as_str()),
+            subject_id: Some(owner.user_id.as_str()),
             ..event(AuditKind::Refresh, client, now)
         },
     )

@@ -6,7 +6,7 @@ use super::{hasher_error, new_id};
 use crate::auth::caller::Client;
 use crate::db::audit::Event;
 use crate::db::users;
-use crate::domain::{AuditKind, Password, Role, Username};
+use crate::domain::{AuditKind, Password, Role, UserId, Username};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -36,10 +36,10 @@ pub async fn register(
     let username = Username::parse(username).map_err(|e| AppError::invalid("username", e))?;
     let password = Password::parse_new(password, &username).map_err(|e| AppError::invalid("password", e))?;
     let hash = state.hasher.hash(password).await.map_err(hasher_error)?;
-    let id = new_id();
+    let id = UserId::from(new_id());
     let detail = format!("role {role}");
     let event = Event {
-        subject_id: Some(&id),
+        subject_id: Some(id.as_str()),
         username: Some(username.as_str()),
         detail: &detail,
         ..event(AuditKind::Register, client, state.clock.now())

@@ -7,7 +7,7 @@ use crate::auth::refresh::RefreshToken;
 use crate::auth::token::Issued;
 use crate::db::audit::Event;
 use crate::db::{sessions, users};
-use crate::domain::{AuditKind, Password, Username};
+use crate::domain::{AuditKind, Password, SessionId, Username};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -65,7 +65,7 @@ pub async fn sign_in(
     attempt.succeeded(state).await;
     upgrade_hash(state, &user, password).await;
     let refresh = RefreshToken::generate().map_err(|e| AppError::internal(&e))?;
-    let session_id = new_id();
+    let session_id = SessionId::from(new_id());
     let session =
         sessions::NewSession { id: &session_id, user_id: &user.id, user_agent: &client.user_agent, ip: &client.ip };
     sessions::create(&state.db, &session, &refresh.hash(), now).await?;
@@ -75,8 +75,8 @@ pub async fn sign_in(
     note(
         state,
         &Event {
-            actor_id: Some(&owner.user_id),
-            subject_id: Some(&owner.user_id),
+            actor_id: Some(owner.user_id.as_str()),
+            subject_id: Some(owner.user_id.as_str()),
             ..event(AuditKind::SignIn, client, now)
         },
     )
@@ -124,8 +124,11 @@ pub async fn reauthenticate(
     let record = users::find_by_id(&state.db, &user.id).await?.ok_or_else(AppError::unexpected)?;
     let matched = place.verify(password, Some(record.password_hash)).await.map_err(hasher_error)?;
     let now = state.clock.now();
-    let mine =
-        Event { actor_id: Some(&user.id), subject_id: Some(&user.id), ..event(AuditKind::Reauthenticate, client, now) };
+    let mine = Event {
+        actor_id: Some(user.id.as_str()),
+        subject_id: Some(user.id.as_str()),
+        ..event(AuditKind::Reauthenticate, client, now)
+    };
     if !matched {
         attempt.failed(state, client).await;
         note(state, &Event { success: false, detail: "wrong password", ..mine }).await;

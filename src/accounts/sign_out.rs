@@ -5,7 +5,7 @@ use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::refresh::RefreshToken;
 use crate::db::audit::Event;
 use crate::db::sessions;
-use crate::domain::AuditKind;
+use crate::domain::{AuditKind, SessionId};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -19,7 +19,11 @@ pub async fn sign_out(state: &AppState, user: &CurrentUser, client: &Client) -> 
     sessions::revoke(&state.db, &user.id, &user.session_id, "signed out", now).await?;
     note(
         state,
-        &Event { actor_id: Some(&user.id), subject_id: Some(&user.id), ..event(AuditKind::SignOut, client, now) },
+        &Event {
+            actor_id: Some(user.id.as_str()),
+            subject_id: Some(user.id.as_str()),
+            ..event(AuditKind::SignOut, client, now)
+        },
     )
     .await;
     tracing::info!(user_id = %user.id, session_id = %user.session_id, "signed out");
@@ -54,7 +58,7 @@ pub async fn sign_out_everywhere(
     keep_current: bool,
     client: &Client,
 ) -> Result<u64, AppError> {
-    let keep = keep_current.then_some(user.session_id.as_str());
+    let keep = keep_current.then_some(&user.session_id);
     let now = state.clock.now();
     let n = sessions::revoke_all(&state.db, &user.id, keep, "signed out everywhere", now).await?;
     let detail = format!("{n} ended by the owner{}", if keep_current { ", this one kept" } else { "" });
@@ -75,7 +79,7 @@ pub async fn sign_out_everywhere(
 pub async fn end_session(
     state: &AppState,
     user: &CurrentUser,
-    session_id: &str,
+    session_id: &SessionId,
     client: &Client,
 ) -> Result<(), AppError> {
     let now = state.clock.now();

@@ -1,5 +1,5 @@
 //! `/api/admin/...`: the administrators' endpoints. Every handler checks
-//! the caller's role (and, for changes, a recent sign-in) in `admin`.
+//! the caller's role (and, for changes, a recent sign-in) in `accounts::administer`.
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -14,7 +14,7 @@ use super::json::{JsonBody, query};
 use super::schema::{Changed, Ended, Message, ResetLink, RoleChange};
 use crate::accounts::administer::{self, Actor, AuditQuery};
 use crate::auth::caller::{Client, CurrentUser};
-use crate::domain::{AuditEntry, Paged, Role, UserSummary};
+use crate::domain::{AuditEntry, Paged, Role, UserId, UserSummary};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::respond::no_store;
@@ -69,7 +69,7 @@ async fn set_role(
     State(state): State<AppState>,
     me: CurrentUser,
     client: Client,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     body: JsonBody,
 ) -> Result<Response, AppError> {
     let role = Role::from_stored(RoleChange::read(&body)?.role)
@@ -85,7 +85,7 @@ async fn disable(
     State(state): State<AppState>,
     me: CurrentUser,
     client: Client,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Response, AppError> {
     let changed = administer::set_disabled(&state, Actor::Admin(&me), &id, true, &client).await?;
     Ok(no_store(Json(Changed { changed })))
@@ -98,7 +98,7 @@ async fn enable(
     State(state): State<AppState>,
     me: CurrentUser,
     client: Client,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Response, AppError> {
     let changed = administer::set_disabled(&state, Actor::Admin(&me), &id, false, &client).await?;
     Ok(no_store(Json(Changed { changed })))
@@ -111,7 +111,7 @@ async fn end_sessions(
     State(state): State<AppState>,
     me: CurrentUser,
     client: Client,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Response, AppError> {
     let ended = administer::end_sessions(&state, Actor::Admin(&me), &id, &client).await?;
     Ok(no_store(Json(Ended { ended })))
@@ -124,7 +124,7 @@ async fn reset_link(
     State(state): State<AppState>,
     me: CurrentUser,
     client: Client,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Response, AppError> {
     let issued = administer::issue_reset(&state, Actor::Admin(&me), &id, &client).await?;
     Ok(no_store((StatusCode::CREATED, Json(ResetLink { url: issued.url, expires_at: issued.expires_at }))))

@@ -1,9 +1,9 @@
 //! The JSON API for SPAs, mobile apps and other services: `/login` and
 //! `/protected` (the endpoints of the tutorial Gatehouse grew from), plus
-//! registration, refresh-token rotation,
-//! re-authentication, sign-out, the session list, password change and
-//! reset, and the administrators' endpoints. Handlers stay thin: read the
-//! request, call `accounts` or `admin`, shape the answer.
+//! registration, refresh-token rotation, re-authentication, sign-out, the
+//! session list, password change and reset, and the administrators'
+//! endpoints. Handlers stay thin: read the request, call `accounts`, shape
+//! the answer.
 
 mod admin_routes;
 mod json;
@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 use crate::accounts::{self, NewPasswordForm, Rotation, SessionTokens};
 use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::token::Issued;
+use crate::domain::SessionId;
 use crate::error::AppError;
 use crate::keystore::KeySet;
 use crate::state::AppState;
@@ -258,7 +259,7 @@ async fn end_session(
     State(state): State<AppState>,
     user: CurrentUser,
     client: Client,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
 ) -> Result<Response, AppError> {
     accounts::end_session(&state, &user, &id, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))

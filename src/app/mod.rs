@@ -66,7 +66,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <components::Layout>
                 {Routes(
-                    RoutesProps::builder().fallback(NotFoundPage).children(RouteChildren::to_children(routes)).build(),
+                    RoutesProps::builder().fallback(not_found).children(RouteChildren::to_children(routes)).build(),
                 )}
             </components::Layout>
         </Router>
@@ -79,14 +79,20 @@ pub fn App() -> impl IntoView {
 /// Suspense fallback, not the form and its error.
 fn routes() -> StaticVec<AnyNestedRoute> {
     Page::ALL
-        .into_iter()
-        .map(|page| {
+        .iter()
+        .map(|&page| {
             NestedRoute::new(PagePath(page.path()), move || guarded(page))
                 .ssr_mode(SsrMode::Async)
                 .into_any_nested_route()
         })
         .collect::<Vec<_>>()
         .into()
+}
+
+/// The 404 page, behind the rule of the page the address is under: a
+/// made-up address in the admin area is as forbidden as the area.
+fn not_found() -> impl IntoView {
+    view! { <components::Guarded>{|| view! { <NotFoundPage /> }}</components::Guarded> }
 }
 
 /// `page`'s view, behind its own guard unless anyone may see it.

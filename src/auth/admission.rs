@@ -4,22 +4,66 @@
 //! credential and the database and asks here; nothing else makes a
 //! `CurrentUser`.
 
-use super::caller::{CurrentUser, SessionOwner};
+use super::caller::{SessionOwner, Standing};
 use super::clock::UnixTime;
 use super::token::{Claims, TokenError};
-use crate::domain::Role;
+use crate::domain::{Role, SessionId, UserId};
 use crate::error::AppError;
 
-/// What the database says, right now, of the account and the session a
-/// token names.
+/// The verified caller. Only this module makes one (its private field
+/// keeps struct literals out everywhere else), from a verified token and
+/// a session found live, or from a session the refresh flow accepted;
+/// `src/layers.rs` checks that only the guard calls here.
 #[derive(Clone, Debug)]
-pub struct Standing {
+pub struct CurrentUser {
+    pub id: UserId,
     pub username: String,
     pub role: Role,
-    pub disabled: bool,
-    pub session_revoked: bool,
-    /// When the person last proved who they are in this session.
+    pub session_id: SessionId,
     pub authenticated_at: UnixTime,
+    /// Keeps the struct from being built anywhere else.
+    _admitted: Admitted,
+}
+
+/// Proof of admission: its only maker is [`CurrentUser::admitted`].
+#[derive(Clone, Copy, Debug)]
+struct Admitted;
+
+impl CurrentUser {
+    fn admitted(owner: SessionOwner) -> Self {
+        Self {
+            id: owner.user_id,
+            username: owner.username,
+            role: owner.role,
+            session_id: owner.session_id,
+            authenticated_at: owner.authenticated_at,
+            _admitted: Admitted,
+        }
+    }
+
+    /// Whether this person may pass `rule` now: the one access rule of
+    /// pages, server functions and the API. A sign-in is recent when it
+    /// (or a password confirmation) happened within `window` seconds; a
+    /// silent refresh does not count.
+    ///
+    /// # Errors
+    /// [`crate::error::AppError::Forbidden`] or
+    /// [`crate::error::AppError::ReauthRequired`].
+    pub fn may(&self, rule: crate::domain::Rule, now: UnixTime, window: i64) -> Result<(), crate::error::AppError> {
+        let recent = || now.saturating_sub(self.authenticated_at) <= window;
+        rule.check(Some(self.role), recent).map_err(Into::into)
+    }
+
+    /// The session this person holds.
+    pub fn owner(&self) -> SessionOwner {
+        SessionOwner {
+            user_id: self.id.clone(),
+            username: self.username.clone(),
+            role: self.role,
+            session_id: self.session_id.clone(),
+            authenticated_at: self.authenticated_at,
+        }
+    }
 }
 
 /// Why a request is not authenticated.
@@ -71,10 +115,10 @@ pub fn admit(claims: Claims, standing: Option<Standing>) -> Result<CurrentUser, 
         return Err(AuthError::AccountUnavailable);
     }
     Ok(CurrentUser::admitted(SessionOwner {
-        user_id: claims.sub,
+        user_id: claims.sub.into(),
         username: standing.username,
         role: standing.role,
-        session_id: claims.sid,
+        session_id: claims.sid.into(),
         authenticated_at: standing.authenticated_at,
     }))
 }

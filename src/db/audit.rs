@@ -4,7 +4,7 @@ use sqlx::Row;
 
 use super::Db;
 use crate::auth::clock::UnixTime;
-use crate::domain::{AuditEntry, AuditKind, Paged};
+use crate::domain::{AuditEntry, AuditKind, Paged, UserId};
 
 /// An event about to be recorded. Nothing secret goes in here: no
 /// password, token or cookie, only who, what, from where and the outcome.
@@ -132,7 +132,7 @@ pub async fn list(db: &Db, filter: &Filter, page: u32) -> Result<Paged<AuditEntr
 /// Database failures.
 pub async fn concerning(
     db: &Db,
-    user_id: &str,
+    user_id: &UserId,
     kind: Option<AuditKind>,
     success: Option<bool>,
     limit: u32,
@@ -145,7 +145,7 @@ pub async fn concerning(
             AND ($3 = '' OR e.outcome = $3)
           ORDER BY e.at DESC, e.id DESC LIMIT $4"
     ))
-    .bind(user_id)
+    .bind(user_id.as_str())
     .bind(kind.map_or("", AuditKind::as_str))
     .bind(outcome(success))
     .bind(i64::from(limit))

@@ -65,6 +65,14 @@ pub enum ConnectError {
 }
 
 impl Db {
+    /// One round trip that touches nothing: is the database there?
+    ///
+    /// # Errors
+    /// The failure that says it is not.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(self.pool()).await.map(|_| ())
+    }
+
     /// Connects, tunes SQLite for concurrent readers, and applies pending
     /// migrations.
     ///

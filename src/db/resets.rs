@@ -5,6 +5,7 @@ use sqlx::Row;
 use super::audit::{self, Event};
 use super::{Db, users};
 use crate::auth::clock::UnixTime;
+use crate::domain::UserId;
 
 /// Stores a new link for `user_id` and deletes the unused older ones, so
 /// only the newest link works.
@@ -14,7 +15,7 @@ use crate::auth::clock::UnixTime;
 #[tracing::instrument(skip(db, hash, event))]
 pub async fn issue(
     db: &Db,
-    user_id: &str,
+    user_id: &UserId,
     hash: &str,
     issued_by: Option<&str>,
     expires_at: UnixTime,
@@ -22,14 +23,14 @@ pub async fn issue(
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user_id)
+        .bind(user_id.as_str())
         .execute(&mut *tx)
         .await?;
     sqlx::query(
         "INSERT INTO password_resets (hash, user_id, issued_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(hash)
-    .bind(user_id)
+    .bind(user_id.as_str())
     .bind(issued_by)
     .bind(event.at)
     .bind(expires_at)
@@ -44,7 +45,7 @@ pub async fn issue(
 pub enum Status {
     /// Usable, for this account.
     Live {
-        user_id: String,
+        user_id: UserId,
         username: String,
     },
     Used,
@@ -72,7 +73,7 @@ pub async fn status(db: &Db, hash: &str, now: UnixTime) -> Result<Status, sqlx::
     } else if r.try_get::<i64, _>("expires_at")? <= now {
         Status::Expired
     } else {
-        Status::Live { user_id: r.try_get("user_id")?, username: r.try_get("username")? }
+        Status::Live { user_id: r.try_get::<String, _>("user_id")?.into(), username: r.try_get("username")? }
     })
 }
 
@@ -90,7 +91,7 @@ pub async fn consume(
     hash: &str,
     password_hash: &str,
     event: &Event<'_>,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<UserId>, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     let at = event.at;
     let claimed = sqlx::query(
@@ -106,8 +107,8 @@ pub async fn consume(
         tx.rollback().await?;
         return Ok(None);
     };
-    let user_id: String = row.try_get("user_id")?;
-    let event = Event { subject_id: Some(&user_id), ..event.clone() };
+    let user_id = UserId::from(row.try_get::<String, _>("user_id")?);
+    let event = Event { subject_id: Some(user_id.as_str()), ..event.clone() };
     users::store_password(&mut tx, &user_id, password_hash, None, &event).await?;
     tx.commit().await?;
     Ok(Some(user_id))

@@ -4,15 +4,16 @@
 use sqlx::Row;
 
 use super::{Db, decode_role};
-use crate::auth::admission::Standing;
+use crate::auth::caller::Standing;
 use crate::auth::clock::UnixTime;
 use crate::auth::refresh::Stored;
+use crate::domain::{SessionId, UserId};
 
 /// A session about to be created.
 #[derive(Debug)]
 pub struct NewSession<'a> {
-    pub id: &'a str,
-    pub user_id: &'a str,
+    pub id: &'a SessionId,
+    pub user_id: &'a UserId,
     pub user_agent: &'a str,
     pub ip: &'a str,
 }
@@ -28,8 +29,8 @@ pub async fn create(db: &Db, s: &NewSession<'_>, refresh_hash: &str, now: UnixTi
         "INSERT INTO sessions (id, user_id, created_at, last_used_at, authenticated_at, user_agent, ip)
          VALUES ($1, $2, $3, $3, $3, $4, $5)",
     )
-    .bind(s.id)
-    .bind(s.user_id)
+    .bind(s.id.as_str())
+    .bind(s.user_id.as_str())
     .bind(now)
     .bind(s.user_agent)
     .bind(s.ip)
@@ -37,7 +38,7 @@ pub async fn create(db: &Db, s: &NewSession<'_>, refresh_hash: &str, now: UnixTi
     .await?;
     sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES ($1, $2, $3)")
         .bind(refresh_hash)
-        .bind(s.id)
+        .bind(s.id.as_str())
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -47,8 +48,8 @@ pub async fn create(db: &Db, s: &NewSession<'_>, refresh_hash: &str, now: UnixTi
 /// A stored refresh token with its session.
 #[derive(Debug)]
 pub struct RefreshRecord {
-    pub session_id: String,
-    pub user_id: String,
+    pub session_id: SessionId,
+    pub user_id: UserId,
     pub stored: Stored,
 }
 
@@ -68,8 +69,8 @@ pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, 
     .await?;
     row.map(|r| {
         Ok(RefreshRecord {
-            session_id: r.try_get("session_id")?,
-            user_id: r.try_get("user_id")?,
+            session_id: r.try_get::<String, _>("session_id")?.into(),
+            user_id: r.try_get::<String, _>("user_id")?.into(),
             stored: Stored {
                 issued_at: r.try_get("issued_at")?,
                 rotated_at: r.try_get("rotated_at")?,
@@ -90,7 +91,7 @@ pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, 
 #[tracing::instrument(skip(db, old_hash, new_hash))]
 pub async fn rotate(
     db: &Db,
-    session_id: &str,
+    session_id: &SessionId,
     old_hash: &str,
     new_hash: &str,
     now: UnixTime,
@@ -101,7 +102,7 @@ pub async fn rotate(
     )
     .bind(now)
     .bind(old_hash)
-    .bind(session_id)
+    .bind(session_id.as_str())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -111,13 +112,13 @@ pub async fn rotate(
     }
     sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES ($1, $2, $3)")
         .bind(new_hash)
-        .bind(session_id)
+        .bind(session_id.as_str())
         .bind(now)
         .execute(&mut *tx)
         .await?;
     sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2")
         .bind(now)
-        .bind(session_id)
+        .bind(session_id.as_str())
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -132,8 +133,8 @@ pub async fn rotate(
 #[tracing::instrument(skip(db))]
 pub async fn revoke(
     db: &Db,
-    user_id: &str,
-    session_id: &str,
+    user_id: &UserId,
+    session_id: &SessionId,
     reason: &str,
     now: UnixTime,
 ) -> Result<bool, sqlx::Error> {
@@ -143,8 +144,8 @@ pub async fn revoke(
     )
     .bind(now)
     .bind(reason)
-    .bind(session_id)
-    .bind(user_id)
+    .bind(session_id.as_str())
+    .bind(user_id.as_str())
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
@@ -157,8 +158,8 @@ pub async fn revoke(
 #[tracing::instrument(skip(db))]
 pub async fn revoke_all(
     db: &Db,
-    user_id: &str,
-    keep: Option<&str>,
+    user_id: &UserId,
+    keep: Option<&SessionId>,
     reason: &str,
     now: UnixTime,
 ) -> Result<u64, sqlx::Error> {
@@ -169,8 +170,8 @@ pub async fn revoke_all(
 /// elsewhere (a password change) can end sessions as part of its own work.
 pub(super) async fn end_sessions<'c>(
     executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
-    user_id: &str,
-    keep: Option<&str>,
+    user_id: &UserId,
+    keep: Option<&SessionId>,
     reason: &str,
     now: UnixTime,
 ) -> Result<u64, sqlx::Error> {
@@ -180,8 +181,8 @@ pub(super) async fn end_sessions<'c>(
     )
     .bind(now)
     .bind(reason)
-    .bind(user_id)
-    .bind(keep.unwrap_or(""))
+    .bind(user_id.as_str())
+    .bind(keep.map_or("", SessionId::as_str))
     .execute(executor)
     .await?;
     Ok(done.rows_affected())
@@ -193,14 +194,14 @@ pub(super) async fn end_sessions<'c>(
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip(db))]
-pub async fn standing(db: &Db, user_id: &str, session_id: &str) -> Result<Option<Standing>, sqlx::Error> {
+pub async fn standing(db: &Db, user_id: &UserId, session_id: &SessionId) -> Result<Option<Standing>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT u.username, u.role, u.disabled_at, s.revoked_at, s.authenticated_at
          FROM users u JOIN sessions s ON s.user_id = u.id
          WHERE u.id = $1 AND s.id = $2",
     )
-    .bind(user_id)
-    .bind(session_id)
+    .bind(user_id.as_str())
+    .bind(session_id.as_str())
     .fetch_optional(db.readers())
     .await?;
     row.map(|r| {
@@ -221,10 +222,10 @@ pub async fn standing(db: &Db, user_id: &str, session_id: &str) -> Result<Option
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip(db))]
-pub async fn reauthenticate(db: &Db, session_id: &str, now: UnixTime) -> Result<bool, sqlx::Error> {
+pub async fn reauthenticate(db: &Db, session_id: &SessionId, now: UnixTime) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
-        .bind(session_id)
+        .bind(session_id.as_str())
         .execute(db.pool())
         .await?;
     Ok(done.rows_affected() == 1)
@@ -233,7 +234,7 @@ pub async fn reauthenticate(db: &Db, session_id: &str, now: UnixTime) -> Result<
 /// A live session as its owner sees it.
 #[derive(Clone, Debug)]
 pub struct SessionRow {
-    pub id: String,
+    pub id: SessionId,
     pub created_at: UnixTime,
     pub last_used_at: UnixTime,
     pub user_agent: String,
@@ -248,7 +249,7 @@ pub struct SessionRow {
 #[tracing::instrument(skip(db))]
 pub async fn list_live(
     db: &Db,
-    user_id: &str,
+    user_id: &UserId,
     created_after: UnixTime,
     used_after: UnixTime,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
@@ -257,7 +258,7 @@ pub async fn list_live(
          WHERE user_id = $1 AND revoked_at IS NULL AND created_at > $2 AND last_used_at > $3
          ORDER BY last_used_at DESC, created_at DESC",
     )
-    .bind(user_id)
+    .bind(user_id.as_str())
     .bind(created_after)
     .bind(used_after)
     .fetch_all(db.pool())
@@ -265,7 +266,7 @@ pub async fn list_live(
     rows.iter()
         .map(|r| {
             Ok(SessionRow {
-                id: r.try_get("id")?,
+                id: r.try_get::<String, _>("id")?.into(),
                 created_at: r.try_get("created_at")?,
                 last_used_at: r.try_get("last_used_at")?,
                 user_agent: r.try_get("user_agent")?,

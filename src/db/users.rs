@@ -7,12 +7,12 @@ use sqlx::any::AnyRow;
 
 use super::audit::{self, Event};
 use super::{Db, decode_role, like_escape};
-use crate::domain::{AuditKind, Paged, Role, UserSummary, Username};
+use crate::domain::{AuditKind, Paged, Role, SessionId, UserId, UserSummary, Username};
 
 /// A stored account, including its password hash (never serialised, never
 /// printed).
 pub struct UserRecord {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub role: Role,
     pub password_hash: String,
@@ -42,7 +42,7 @@ pub enum CreateError {
 /// An account about to be created.
 #[derive(Clone, Copy)]
 pub struct NewUser<'a> {
-    pub id: &'a str,
+    pub id: &'a UserId,
     pub username: &'a Username,
     pub password_hash: &'a str,
     pub role: Role,
@@ -52,14 +52,14 @@ pub struct NewUser<'a> {
 ///
 /// # Errors
 /// [`CreateError::Taken`] when the normalised name exists.
-#[tracing::instrument(skip_all, fields(user_id = user.id))]
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn create(db: &Db, user: NewUser<'_>, event: &Event<'_>) -> Result<(), CreateError> {
     let mut tx = db.pool().begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO users (id, username, username_key, password_hash, role, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(user.id)
+    .bind(user.id.as_str())
     .bind(user.username.as_str())
     .bind(user.username.key())
     .bind(user.password_hash)
@@ -97,9 +97,9 @@ pub async fn find_by_username(db: &Db, username: &Username) -> Result<Option<Use
 /// # Errors
 /// Database failures only; an unknown id is `Ok(None)`.
 #[tracing::instrument(skip(db))]
-pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+pub async fn find_by_id(db: &Db, id: &UserId) -> Result<Option<UserRecord>, sqlx::Error> {
     sqlx::query("SELECT id, username, role, password_hash, disabled_at FROM users WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(db.pool())
         .await?
         .as_ref()
@@ -109,7 +109,7 @@ pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<UserRecord>, sqlx::E
 
 fn record(r: &AnyRow) -> Result<UserRecord, sqlx::Error> {
     Ok(UserRecord {
-        id: r.try_get("id")?,
+        id: r.try_get::<String, _>("id")?.into(),
         username: r.try_get("username")?,
         role: decode_role(&r.try_get::<String, _>("role")?)?,
         password_hash: r.try_get("password_hash")?,
@@ -127,9 +127,9 @@ fn record(r: &AnyRow) -> Result<UserRecord, sqlx::Error> {
 #[tracing::instrument(skip(db, password_hash, event))]
 pub async fn set_password(
     db: &Db,
-    user_id: &str,
+    user_id: &UserId,
     password_hash: &str,
-    keep_session: Option<&str>,
+    keep_session: Option<&SessionId>,
     event: &Event<'_>,
 ) -> Result<u64, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
@@ -142,14 +142,14 @@ pub async fn set_password(
 /// link also marks itself used in the same commit).
 pub(super) async fn store_password(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    user_id: &str,
+    user_id: &UserId,
     password_hash: &str,
-    keep_session: Option<&str>,
+    keep_session: Option<&SessionId>,
     event: &Event<'_>,
 ) -> Result<u64, sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .execute(&mut **tx)
         .await?;
     let reason = if event.kind == AuditKind::ResetUsed { "password reset" } else { "password changed" };
@@ -165,10 +165,10 @@ pub(super) async fn store_password(
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip_all, fields(user_id))]
-pub async fn upgrade_hash(db: &Db, user_id: &str, old_hash: &str, new_hash: &str) -> Result<bool, sqlx::Error> {
+pub async fn upgrade_hash(db: &Db, user_id: &UserId, old_hash: &str, new_hash: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
         .bind(new_hash)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(old_hash)
         .execute(db.pool())
         .await?;
@@ -207,7 +207,7 @@ pub async fn list(db: &Db, search: Option<&str>, page: u32) -> Result<Paged<User
         .iter()
         .map(|r| {
             Ok(UserSummary {
-                id: r.try_get("id")?,
+                id: r.try_get::<String, _>("id")?.into(),
                 username: r.try_get("username")?,
                 role: decode_role(&r.try_get::<String, _>("role")?)?,
                 disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
@@ -236,9 +236,10 @@ pub enum Change {
 /// Database failures, including a serialization failure when another
 /// change raced this one (see [`super::is_serialization_failure`]).
 #[tracing::instrument(skip(db, event))]
-pub async fn set_role(db: &Db, user_id: &str, role: Role, event: &Event<'_>) -> Result<Change, sqlx::Error> {
-    let statement =
-        sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND role <> $1").bind(role.as_str()).bind(user_id);
+pub async fn set_role(db: &Db, user_id: &UserId, role: Role, event: &Event<'_>) -> Result<Change, sqlx::Error> {
+    let statement = sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND role <> $1")
+        .bind(role.as_str())
+        .bind(user_id.as_str());
     administer(db, user_id, statement, None, event).await
 }
 
@@ -248,13 +249,14 @@ pub async fn set_role(db: &Db, user_id: &str, role: Role, event: &Event<'_>) -> 
 /// # Errors
 /// As [`set_role`].
 #[tracing::instrument(skip(db, event))]
-pub async fn set_disabled(db: &Db, user_id: &str, disabled: bool, event: &Event<'_>) -> Result<Change, sqlx::Error> {
+pub async fn set_disabled(db: &Db, user_id: &UserId, disabled: bool, event: &Event<'_>) -> Result<Change, sqlx::Error> {
     let statement = if disabled {
         sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
             .bind(event.at)
-            .bind(user_id)
+            .bind(user_id.as_str())
     } else {
-        sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL").bind(user_id)
+        sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
+            .bind(user_id.as_str())
     };
     administer(db, user_id, statement, disabled.then_some("account disabled"), event).await
 }
@@ -265,15 +267,17 @@ pub async fn set_disabled(db: &Db, user_id: &str, disabled: bool, event: &Event<
 /// `event`.
 async fn administer(
     db: &Db,
-    user_id: &str,
+    user_id: &UserId,
     statement: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
     end_sessions_reason: Option<&str>,
     event: &Event<'_>,
 ) -> Result<Change, sqlx::Error> {
     let mut tx = db.begin_serializable().await?;
     if statement.execute(&mut *tx).await?.rows_affected() == 0 {
-        let exists =
-            sqlx::query("SELECT 1 AS one FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
+        let exists = sqlx::query("SELECT 1 AS one FROM users WHERE id = $1")
+            .bind(user_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
         tx.rollback().await?;
         return Ok(if exists.is_some() { Change::Unchanged } else { Change::NotFound });
     }

@@ -3,13 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Role;
+use super::{Role, UserId};
 
 /// One account in the administrators' list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSummary {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub role: Role,
     pub disabled: bool,

@@ -3,6 +3,7 @@
 
 mod common_passwords;
 mod display;
+mod ids;
 mod listing;
 mod next_path;
 mod pages;
@@ -12,6 +13,7 @@ mod session;
 mod username;
 
 pub use display::{describe_user_agent, device_and_address, format_utc, query_string};
+pub use ids::{SessionId, UserId};
 pub use listing::{AuditEntry, AuditKind, Paged, UserSummary};
 pub use next_path::{DEFAULT_AFTER_SIGN_IN, safe_next_path};
 pub use pages::{Access, Page, Refusal, Rule, reauth_url, sign_in_url};

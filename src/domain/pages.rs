@@ -1,8 +1,8 @@
 //! Every page of the site, and who may see it: the one table the router,
 //! the server's page guard, the server functions behind each page and the
-//! end-to-end tests all read. A page cannot exist without its rule: adding
-//! a variant to [`Page`] fails to compile until [`Page::path`] and
-//! [`Page::rule`] say where it lives and who may load it.
+//! end-to-end tests all read. A page cannot exist without its rule: each
+//! is one line of the `pages!` table below, variant, path and rule
+//! together.
 
 use serde::{Deserialize, Serialize};
 
@@ -66,69 +66,64 @@ pub enum Refusal {
     Forbidden,
 }
 
-/// The pages of the site.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Page {
-    Home,
-    Login,
-    Register,
-    Reset,
-    Dashboard,
-    Sessions,
-    Account,
-    Reauth,
-    Accounts,
-    AuditLog,
+/// Declares [`Page`] from one table: each page's variant, path and rule on
+/// one line, so none can be added without the other two, and
+/// [`Page::ALL`] lists every variant by construction.
+macro_rules! pages {
+    ($($(#[$doc:meta])* $page:ident at $path:literal for $rule:expr;)*) => {
+        /// The pages of the site.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Page {
+            $($(#[$doc])* $page,)*
+        }
+
+        impl Page {
+            /// Every page, in the order of the table.
+            pub const ALL: &'static [Self] = &[$(Self::$page,)*];
+
+            /// Where the page lives.
+            pub const fn path(self) -> &'static str {
+                match self {
+                    $(Self::$page => $path,)*
+                }
+            }
+
+            /// Who may load it.
+            pub const fn rule(self) -> Rule {
+                match self {
+                    $(Self::$page => $rule,)*
+                }
+            }
+        }
+    };
+}
+
+pages! {
+    Home at "/" for Rule::ANYONE;
+    Login at "/login" for Rule::ANYONE;
+    Register at "/register" for Rule::ANYONE;
+    /// Setting a new password with a reset link (the link is the credential).
+    Reset at "/reset" for Rule::ANYONE;
+    Dashboard at "/dashboard" for Rule::SIGNED_IN;
+    Sessions at "/sessions" for Rule::SIGNED_IN;
+    /// Changing the password.
+    Account at "/account" for Rule::RECENT_SIGN_IN;
+    /// Confirming the password before a sensitive action.
+    Reauth at "/reauth" for Rule::SIGNED_IN;
+    /// The administrators' list of accounts.
+    Accounts at "/admin" for Rule::ADMIN;
+    AuditLog at "/admin/audit" for Rule::ADMIN;
 }
 
 impl Page {
-    /// Every page, in the order the site's navigation lists them.
-    pub const ALL: [Self; 10] = [
-        Self::Home,
-        Self::Login,
-        Self::Register,
-        Self::Reset,
-        Self::Dashboard,
-        Self::Sessions,
-        Self::Account,
-        Self::Reauth,
-        Self::Accounts,
-        Self::AuditLog,
-    ];
-
-    /// Where the page lives.
-    pub const fn path(self) -> &'static str {
-        match self {
-            Self::Home => "/",
-            Self::Login => "/login",
-            Self::Register => "/register",
-            Self::Reset => "/reset",
-            Self::Dashboard => "/dashboard",
-            Self::Sessions => "/sessions",
-            Self::Account => "/account",
-            Self::Reauth => "/reauth",
-            Self::Accounts => "/admin",
-            Self::AuditLog => "/admin/audit",
-        }
-    }
-
-    /// Who may load it.
-    pub const fn rule(self) -> Rule {
-        match self {
-            Self::Home | Self::Login | Self::Register | Self::Reset => Rule::ANYONE,
-            Self::Dashboard | Self::Sessions | Self::Reauth => Rule::SIGNED_IN,
-            Self::Account => Rule::RECENT_SIGN_IN,
-            Self::Accounts | Self::AuditLog => Rule::ADMIN,
-        }
-    }
-
     /// The page `path` is, or is under: the one whose path is the longest
     /// whole-segment prefix of it. Everything is under the front page, so
     /// an unknown address is governed by the nearest page above it
     /// (`/admin/anything` by `/admin`).
     pub fn governing(path: &str) -> Self {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|page| is_under(path, page.path()))
             .max_by_key(|page| page.path().len())
             .unwrap_or(Self::Home)

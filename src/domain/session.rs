@@ -1,12 +1,12 @@
 use serde::{Deserialize, Serialize};
 
-use super::{AuditEntry, AuditKind};
+use super::{AuditEntry, AuditKind, SessionId};
 
 /// A live session as its owner sees it on the sessions page and in the API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionSummary {
-    pub id: String,
+    pub id: SessionId,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds: the last sign-in or refresh.

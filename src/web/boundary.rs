@@ -1,5 +1,5 @@
 //! The boundary around server functions (everything under
-//! [`SERVER_FN_PREFIX`]), and the page URLs leptos_axum would put errors in.
+//! [`super::SERVER_FN_PREFIX`]), and the page URLs leptos_axum would put errors in.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -7,13 +7,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::{cookies, origin, respond};
+use super::{SERVER_FN_PREFIX, cookies, origin, respond};
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// The URL prefix of every server function; the JSON API lives under
-/// `/api`, so the two never collide.
-pub const SERVER_FN_PREFIX: &str = "/_fn";
 
 /// Wraps every server function response:
 /// - a `Location` may only point back at this site (leptos_axum redirects

@@ -24,7 +24,7 @@ use crate::auth::admission::{admit, admit_refreshed};
 use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::token::{self, TokenType};
 use crate::db::sessions;
-use crate::domain::{Page, Rule};
+use crate::domain::{Page, Rule, SessionId, UserId};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -83,7 +83,8 @@ async fn by_access_token(state: &AppState, headers: &HeaderMap) -> Result<Curren
     let now = state.clock.now();
     let claims = token::verify(&state.keys.ring(now), &state.tokens, &token, TokenType::Access, now)
         .map_err(AuthError::Token)?;
-    let standing = sessions::standing(&state.db, &claims.sub, &claims.sid).await.map_err(|e| {
+    let (user_id, session_id) = (UserId::from(claims.sub.as_str()), SessionId::from(claims.sid.as_str()));
+    let standing = sessions::standing(&state.db, &user_id, &session_id).await.map_err(|e| {
         let _ = AppError::from(e);
         AuthError::Internal
     })?;
@@ -112,8 +113,9 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// signed in is sent to sign in, with `next`, before a single byte of the
 /// page is produced (dead cookies cleared); a sign-in too old for the page
 /// is sent to confirm the password first. A caller of another role is let
-/// through to the page's own guard (`app::components::Guarded`), which
-/// shows the 403 page in its place, as on a client-side navigation.
+/// through to the page's own guard (`app::components::Guarded`, around
+/// every page of the table and the 404 page), which shows the 403 page in
+/// its place, as on a client-side navigation.
 pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let rule = Page::governing(req.uri().path()).rule();
     if rule == Rule::ANYONE || !matches!(*req.method(), Method::GET | Method::HEAD) {

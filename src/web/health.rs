@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde_json::json;
 
+use super::respond::no_store;
 use crate::state::AppState;
 
 /// How long readiness waits for the database.
@@ -17,14 +18,14 @@ const READY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// `GET /health/live` → 200 while the process runs.
 pub async fn live() -> Response {
-    ([(header::CACHE_CONTROL, "no-store")], Json(json!({ "status": "live" }))).into_response()
+    no_store(Json(json!({ "status": "live" })))
 }
 
 /// `GET /health/ready` → 200 when the database answers within a second,
 /// else 503 (take this instance out of the rotation; it comes back by
 /// itself when the database does).
 pub async fn ready(State(state): State<AppState>) -> Response {
-    let ping = sqlx::query("SELECT 1").execute(state.db.pool());
+    let ping = state.db.ping();
     let (status, body) = match tokio::time::timeout(READY_TIMEOUT, ping).await {
         Ok(Ok(_)) => (StatusCode::OK, json!({ "status": "ready" })),
         Ok(Err(e)) => {
@@ -42,5 +43,5 @@ pub async fn ready(State(state): State<AppState>) -> Response {
             )
         }
     };
-    (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+    no_store((status, Json(body)))
 }

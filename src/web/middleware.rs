@@ -63,7 +63,7 @@ pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let path = req.uri().path();
     let by_cookie = !h.contains_key(header::AUTHORIZATION) && cookies::any_present(h);
-    let subject = path.starts_with(super::boundary::SERVER_FN_PREFIX) || (path.starts_with("/api/") && by_cookie);
+    let subject = path.starts_with(super::SERVER_FN_PREFIX) || (path.starts_with("/api/") && by_cookie);
     if !changes_state || !subject {
         return next.run(req).await;
     }

@@ -15,3 +15,7 @@ pub mod middleware;
 pub mod origin;
 pub mod respond;
 pub mod tls;
+
+/// The URL prefix of every server function; the JSON API lives under
+/// `/api`, so the two never collide.
+pub const SERVER_FN_PREFIX: &str = "/_fn";

@@ -28,7 +28,7 @@ async fn a_user_cannot_reach_the_admin_area_by_page_server_function_or_api() {
     assert_eq!(app.call(Method::GET, "/api/admin/audit", &bob, &Value::Null).await.status(), 403);
 
     let cookie = access_cookie(app.form_login("bob", "correct horse battery", "").await.headers()).unwrap();
-    for page in ["/admin", "/admin/audit"] {
+    for page in ["/admin", "/admin/audit", "/admin/no-such-page"] {
         let res = app.page(page, Some(&cookie)).await;
         assert_eq!(res.status(), 403, "{page}");
         let html = res.text().await.unwrap();
@@ -105,11 +105,17 @@ async fn the_last_admin_stays_and_no_admin_can_lock_themselves_out() {
     // The command line has no "self", so the database check is what stops it.
     let cli = gatehouse::auth::caller::Client::command_line();
     let actor = gatehouse::accounts::administer::Actor::CommandLine;
-    let err =
-        gatehouse::accounts::administer::set_role(&app.state, actor, &root_id, gatehouse::domain::Role::User, &cli)
-            .await;
+    let err = gatehouse::accounts::administer::set_role(
+        &app.state,
+        actor,
+        &root_id.as_str().into(),
+        gatehouse::domain::Role::User,
+        &cli,
+    )
+    .await;
     assert_eq!(err.unwrap_err().status(), 409);
-    let err = gatehouse::accounts::administer::set_disabled(&app.state, actor, &root_id, true, &cli).await;
+    let err =
+        gatehouse::accounts::administer::set_disabled(&app.state, actor, &root_id.as_str().into(), true, &cli).await;
     assert_eq!(err.unwrap_err().status(), 409);
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL").await, 1);
 

@@ -4,7 +4,7 @@
 //! Run them one at a time (`-- --test-threads=1`, as `scripts/test.sh`
 //! does): with several Gatehouse apps alive in one process, an SSR page
 //! render now and then stalls, which one app under hundreds of concurrent
-//! page loads never does (`many_concurrent_page_loads_all_complete`). The
+//! page loads never does (`many_concurrent_page_and_file_loads_complete_each_with_its_own_policy`). The
 //! client's 15-second timeout turns any stall into a failure, not a hang.
 
 mod admin;

@@ -300,7 +300,8 @@ async fn ending_all_sessions_of_an_account_stops_every_device_but_no_one_else() 
     };
     let client = gatehouse::auth::caller::Client::command_line();
     let actor = gatehouse::accounts::administer::Actor::CommandLine;
-    let ended = gatehouse::accounts::administer::end_sessions(&app.state, actor, &user_id, &client).await.unwrap();
+    let ended =
+        gatehouse::accounts::administer::end_sessions(&app.state, actor, &user_id.into(), &client).await.unwrap();
     assert_eq!(ended, 2);
     assert_eq!(app.protected_with_bearer(&phone).await.status(), 401);
     assert_eq!(app.protected_with_bearer(&laptop).await.status(), 401);

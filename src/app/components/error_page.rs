@@ -22,10 +22,8 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
         _ => None,
     };
     if let Some(url) = way_back {
-        let location = use_location();
-        let (path, search) = (location.pathname.get_untracked(), location.search.get_untracked());
-        let here = if search.is_empty() { path } else { format!("{path}?{search}") };
-        return view! { <leptos_router::components::Redirect path=url(&here) /> }.into_any();
+        let here = super::here(use_location());
+        return view! { <leptos_router::components::Redirect path=url(&here.get_untracked()) /> }.into_any();
     }
     #[cfg(feature = "ssr")]
     super::forms::answer_with_status(Some(&error));

@@ -136,7 +136,8 @@ pub fn FormError() -> impl IntoView {
     let location = use_location();
     let shown = shown_error();
     let error = Signal::derive(move || shown.get().filter(|e| field_of(e).is_none()));
-    let reauth = move || crate::domain::reauth_url(&location.pathname.get());
+    let here = super::here(location);
+    let reauth = move || crate::domain::reauth_url(&here.get());
     let message = NodeRef::<leptos::html::P>::new();
     // In the browser: after each refused submission. Without JavaScript,
     // `autofocus` does the same on the page that shows the error.

@@ -140,7 +140,7 @@ fn RowActions(user: UserSummary, is_me: bool, action: ServerAction<Administer>, 
         .into_iter()
         .map(|(name, label, class)| {
             let aria = format!("{label} for {}", user.username);
-            let (id, username, back) = (user.id.clone(), user.username.clone(), back.clone());
+            let (id, username, back) = (user.id.to_string(), user.username.clone(), back.clone());
             view! {
                 <ActionForm action=action attr:class="inline-form">
                     <input type="hidden" name="user_id" value=id />

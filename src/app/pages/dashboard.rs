@@ -4,7 +4,7 @@ use leptos_router::components::A;
 
 use crate::app::components::{ErrorPage, PageFrame};
 use crate::app::server::session::{Viewer, overview};
-use crate::domain::{AccountOverview, AuditEntry, SessionSummary, device_and_address, format_utc};
+use crate::domain::{AccountOverview, AuditEntry, Refusal, SessionSummary, device_and_address, format_utc};
 use crate::error::AppError;
 
 /// The signed-in home: who you are, where you are signed in, the sign-in
@@ -20,7 +20,7 @@ pub fn DashboardPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match (frame.viewer().await, account.await) {
                     (Ok(Some(v)), Ok(o)) => view! { <Overview viewer=v account=o /> }.into_any(),
-                    (Ok(None), _) => view! { <ErrorPage error=AppError::Unauthorized("Sign in to continue.".into()) /> }.into_any(),
+                    (Ok(None), _) => view! { <ErrorPage error=AppError::from(Refusal::SignIn) /> }.into_any(),
                     (Err(e), _) | (_, Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
                 }
             })}

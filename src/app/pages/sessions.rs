@@ -69,7 +69,7 @@ fn SessionList(list: Vec<SessionSummary>, end: ServerAction<EndSession>) -> impl
                                 .then(|| {
                                     view! {
                                         <ActionForm action=end attr:class="inline-form">
-                                            <input type="hidden" name="session_id" value=s.id.clone() />
+                                            <input type="hidden" name="session_id" value=s.id.to_string() />
                                             <button type="submit" class="button small" data-testid="end-session">
                                                 "End"
                                             </button>

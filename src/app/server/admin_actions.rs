@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::ssr;
 #[cfg(feature = "ssr")]
 use crate::domain::Page;
-use crate::domain::{AuditEntry, Paged, UserSummary};
+use crate::domain::{AuditEntry, Paged, UserId, UserSummary};
 use crate::error::AppError;
 
 /// One page of accounts, filtered by name.
@@ -41,7 +41,7 @@ pub struct Outcome {
 /// list as it was), which shows the notice once.
 #[server(prefix = "/_fn", endpoint = "admin/account")]
 pub async fn administer(
-    user_id: String,
+    user_id: UserId,
     username: String,
     action: String,
     back: Option<String>,

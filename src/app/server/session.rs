@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::ssr;
-#[cfg(feature = "ssr")]
-use crate::domain::Page;
 use crate::domain::{AccountOverview, Role, SessionSummary};
+#[cfg(feature = "ssr")]
+use crate::domain::{Page, Rule};
 use crate::error::AppError;
 use crate::flash::Flash;
 
@@ -106,7 +106,9 @@ pub async fn page_context(path: String) -> Result<Frame, AppError> {
             let refused = user.may(rule, state.clock.now(), state.accounts.reauth_window).err();
             (Some(Viewer { username: user.username, role: user.role }), refused)
         }
-        Err(e @ (AppError::Internal { .. } | AppError::Unavailable)) => return Err(e),
+        // The session cannot be checked: a page anyone may see is shown as
+        // to a visitor, any other says why it cannot be shown.
+        Err(e @ (AppError::Internal { .. } | AppError::Unavailable)) => (None, (rule != Rule::ANYONE).then_some(e)),
         Err(e) => (None, rule.check(None, || false).err().map(|_| e)),
     };
     Ok(Frame { viewer, refused, flash })
@@ -214,7 +216,7 @@ pub async fn end_session(session_id: String) -> Result<String, AppError> {
         crate::accounts::sign_out_everywhere(&state, &user, true, &client).await?;
         ENDED_OTHERS
     } else {
-        crate::accounts::end_session(&state, &user, &session_id, &client).await?;
+        crate::accounts::end_session(&state, &user, &session_id.into(), &client).await?;
         ENDED_ONE
     };
     // A hydrated page reloads its list and says so itself.

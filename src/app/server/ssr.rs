@@ -8,7 +8,7 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use crate::auth::caller::{Client, CurrentUser};
-use crate::domain::{Page, Rule};
+use crate::domain::Page;
 use crate::error::AppError;
 use crate::flash::Flash;
 use crate::state::AppState;
@@ -53,13 +53,8 @@ pub async fn signed_in() -> Result<(AppState, CurrentUser), AppError> {
 /// feeding that page checks first, so a client-side navigation meets the
 /// same rule as a page load.
 pub async fn allowed(page: Page) -> Result<(AppState, CurrentUser), AppError> {
-    passes(page.rule()).await
-}
-
-/// The caller, when `rule` admits them.
-pub async fn passes(rule: Rule) -> Result<(AppState, CurrentUser), AppError> {
     let (state, user) = signed_in().await?;
-    user.may(rule, state.clock.now(), state.accounts.reauth_window)?;
+    user.may(page.rule(), state.clock.now(), state.accounts.reauth_window)?;
     Ok((state, user))
 }
 
