@@ -121,7 +121,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let h = res.headers_mut();
     if html {
         // Pages show who is signed in: no copy of one belongs in a cache.
-        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+        h.entry(header::CACHE_CONTROL).or_insert(respond::NO_STORE);
     }
     if https {
         // Two years, as the preload list asks; only ever sent over HTTPS,

@@ -8,10 +8,13 @@ use axum::response::{IntoResponse, Response};
 use crate::domain::{reauth_url, sign_in_url};
 use crate::error::AppError;
 
-/// `r`, never to be kept by a cache: it names a person or carries a secret.
+/// The `Cache-Control` of whatever names a person or carries a secret.
+pub const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
+/// `r`, never to be kept by a cache.
 pub fn no_store(r: impl IntoResponse) -> Response {
     let mut r = r.into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
     r
 }
 
