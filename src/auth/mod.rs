@@ -1,5 +1,6 @@
 //! Authentication's pure core: tokens, keys, password rules, refresh-token
-//! rotation, throttle arithmetic, and the guard's decision (`admission`).
+//! rotation, authenticator-app codes and recovery codes, throttle
+//! arithmetic, and the guard's decision (`admission`).
 //! It imports no web framework and no database: time, keys, randomness and
 //! what the database said come in as arguments. `hasher` runs the Argon2id
 //! work on its own threads. All of it is server-side: the browser never
@@ -13,8 +14,10 @@ pub mod keys;
 pub mod opaque;
 pub mod password;
 pub mod policy;
+pub mod recovery;
 pub mod refresh;
 pub mod rotation;
 pub mod sealed;
 pub mod throttle;
 pub mod token;
+pub mod totp;
