@@ -90,6 +90,7 @@ fn issue(state: &AppState, owner: &SessionOwner) -> Result<Issued, AppError> {
         role: owner.role,
         session_id: owner.session_id.as_str(),
         auth_time: owner.authenticated_at,
+        methods: &owner.methods,
     };
     let now = state.clock.now();
     token::issue_access(&state.keys.ring(now), &state.tokens, grant, new_id(), now).map_err(|e| AppError::internal(&e))

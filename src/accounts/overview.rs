@@ -51,6 +51,7 @@ pub async fn list_sessions(state: &AppState, user: &CurrentUser) -> Result<Vec<S
             last_used_at: r.last_used_at,
             user_agent: r.user_agent,
             ip: r.ip,
+            methods: r.methods,
         })
         .collect();
     // This device first, then the most recently used.

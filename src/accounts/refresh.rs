@@ -63,6 +63,7 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
         role: standing.role,
         session_id: record.session_id,
         authenticated_at: standing.authenticated_at,
+        methods: standing.methods,
     };
     if record.stored.rotated_at.is_some() {
         return Ok(Rotation::Superseded(owner));

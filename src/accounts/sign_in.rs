@@ -7,7 +7,7 @@ use crate::auth::refresh::RefreshToken;
 use crate::auth::token::Issued;
 use crate::db::audit::Event;
 use crate::db::{sessions, users};
-use crate::domain::{AuditKind, Password, SessionId, Username};
+use crate::domain::{AuditKind, AuthMethod, Password, SessionId, Username};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -66,11 +66,23 @@ pub async fn sign_in(
     upgrade_hash(state, &user, password).await;
     let refresh = RefreshToken::generate().map_err(|e| AppError::internal(&e))?;
     let session_id = SessionId::from(new_id());
-    let session =
-        sessions::NewSession { id: &session_id, user_id: &user.id, user_agent: &client.user_agent, ip: &client.ip };
+    let methods = [AuthMethod::Password];
+    let session = sessions::NewSession {
+        id: &session_id,
+        user_id: &user.id,
+        user_agent: &client.user_agent,
+        ip: &client.ip,
+        methods: &methods,
+    };
     sessions::create(&state.db, &session, &refresh.hash(), now).await?;
-    let owner =
-        SessionOwner { user_id: user.id, username: user.username, role: user.role, session_id, authenticated_at: now };
+    let owner = SessionOwner {
+        user_id: user.id,
+        username: user.username,
+        role: user.role,
+        session_id,
+        authenticated_at: now,
+        methods: methods.to_vec(),
+    };
     let access = issue(state, &owner)?;
     note(
         state,

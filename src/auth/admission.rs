@@ -7,7 +7,7 @@
 use super::caller::{SessionOwner, Standing};
 use super::clock::UnixTime;
 use super::token::{Claims, TokenError};
-use crate::domain::{Role, SessionId, UserId};
+use crate::domain::{AuthMethod, Role, SessionId, UserId};
 use crate::error::AppError;
 
 /// The verified caller. Only this module makes one (its private field
@@ -21,6 +21,8 @@ pub struct CurrentUser {
     pub role: Role,
     pub session_id: SessionId,
     pub authenticated_at: UnixTime,
+    /// How they signed in to this session.
+    pub methods: Vec<AuthMethod>,
     /// Keeps the struct from being built anywhere else.
     _admitted: Admitted,
 }
@@ -37,6 +39,7 @@ impl CurrentUser {
             role: owner.role,
             session_id: owner.session_id,
             authenticated_at: owner.authenticated_at,
+            methods: owner.methods,
             _admitted: Admitted,
         }
     }
@@ -62,6 +65,7 @@ impl CurrentUser {
             role: self.role,
             session_id: self.session_id.clone(),
             authenticated_at: self.authenticated_at,
+            methods: self.methods.clone(),
         }
     }
 }
@@ -120,6 +124,7 @@ pub fn admit(claims: Claims, standing: Option<Standing>) -> Result<CurrentUser, 
         role: standing.role,
         session_id: claims.sid.into(),
         authenticated_at: standing.authenticated_at,
+        methods: standing.methods,
     }))
 }
 
@@ -146,6 +151,7 @@ mod tests {
             auth_time: 0,
             role: Role::User,
             typ: super::super::token::TokenType::Access,
+            amr: vec![AuthMethod::Password],
         }
     }
 
@@ -156,6 +162,7 @@ mod tests {
             disabled: false,
             session_revoked: false,
             authenticated_at: 7,
+            methods: vec![AuthMethod::Password],
         }
     }
 

@@ -4,7 +4,7 @@
 
 pub use super::admission::CurrentUser;
 use super::clock::UnixTime;
-use crate::domain::{Role, SessionId, UserId};
+use crate::domain::{AuthMethod, Role, SessionId, UserId};
 
 /// Who a live session belongs to, as the database says right now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub struct SessionOwner {
     pub session_id: SessionId,
     /// When they last proved who they are in this session.
     pub authenticated_at: UnixTime,
+    /// How they signed in to it.
+    pub methods: Vec<AuthMethod>,
 }
 
 /// What the database says, right now, of the account and the session a
@@ -29,6 +31,8 @@ pub struct Standing {
     pub session_revoked: bool,
     /// When the person last proved who they are in this session.
     pub authenticated_at: UnixTime,
+    /// How the session was signed in.
+    pub methods: Vec<AuthMethod>,
 }
 
 /// Who is on the other end, as recorded for a session and counted by the

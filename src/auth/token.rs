@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::UnixTime;
 use super::keys::KeyRing;
-use crate::domain::Role;
+use crate::domain::{AuthMethod, Role};
 
 /// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 4096;
@@ -57,6 +57,10 @@ pub struct Claims {
     pub auth_time: UnixTime,
     pub typ: TokenType,
     pub role: Role,
+    /// How the person signed in (RFC 8176). Tokens issued before it was
+    /// recorded carry none.
+    #[serde(default)]
+    pub amr: Vec<AuthMethod>,
 }
 
 /// A freshly signed token with the claims it carries.
@@ -107,6 +111,7 @@ pub struct Grant<'a> {
     pub role: Role,
     pub session_id: &'a str,
     pub auth_time: UnixTime,
+    pub methods: &'a [AuthMethod],
 }
 
 /// Signs an access token for `grant`.
@@ -132,6 +137,7 @@ pub fn issue_access(
         auth_time: grant.auth_time,
         typ: TokenType::Access,
         role: grant.role,
+        amr: grant.methods.to_vec(),
     };
     let token = sign(keys, &claims)?;
     Ok(Issued { token, claims })
@@ -238,7 +244,13 @@ mod tests {
         issue_access(
             ring,
             &policy(),
-            Grant { user_id: "user-1", role: Role::User, session_id: "s-1", auth_time: NOW },
+            Grant {
+                user_id: "user-1",
+                role: Role::User,
+                session_id: "s-1",
+                auth_time: NOW,
+                methods: &[AuthMethod::Password],
+            },
             "jti-1".into(),
             NOW,
         )

@@ -3,11 +3,11 @@
 
 use sqlx::Row;
 
-use super::{Db, decode_role};
+use super::{Db, decode_methods, decode_role};
 use crate::auth::caller::Standing;
 use crate::auth::clock::UnixTime;
 use crate::auth::refresh::Stored;
-use crate::domain::{SessionId, UserId};
+use crate::domain::{AuthMethod, SessionId, UserId};
 
 /// A session about to be created.
 #[derive(Debug)]
@@ -16,6 +16,8 @@ pub struct NewSession<'a> {
     pub user_id: &'a UserId,
     pub user_agent: &'a str,
     pub ip: &'a str,
+    /// How the person signed in.
+    pub methods: &'a [AuthMethod],
 }
 
 /// Creates a session with its first refresh token, atomically.
@@ -26,14 +28,15 @@ pub struct NewSession<'a> {
 pub async fn create(db: &Db, s: &NewSession<'_>, refresh_hash: &str, now: UnixTime) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, created_at, last_used_at, authenticated_at, user_agent, ip)
-         VALUES ($1, $2, $3, $3, $3, $4, $5)",
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, authenticated_at, user_agent, ip, amr)
+         VALUES ($1, $2, $3, $3, $3, $4, $5, $6)",
     )
     .bind(s.id.as_str())
     .bind(s.user_id.as_str())
     .bind(now)
     .bind(s.user_agent)
     .bind(s.ip)
+    .bind(AuthMethod::encode(s.methods))
     .execute(&mut *tx)
     .await?;
     sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES ($1, $2, $3)")
@@ -196,7 +199,7 @@ pub(super) async fn end_sessions<'c>(
 #[tracing::instrument(skip(db))]
 pub async fn standing(db: &Db, user_id: &UserId, session_id: &SessionId) -> Result<Option<Standing>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT u.username, u.role, u.disabled_at, s.revoked_at, s.authenticated_at
+        "SELECT u.username, u.role, u.disabled_at, s.revoked_at, s.authenticated_at, s.amr
          FROM users u JOIN sessions s ON s.user_id = u.id
          WHERE u.id = $1 AND s.id = $2",
     )
@@ -211,6 +214,7 @@ pub async fn standing(db: &Db, user_id: &UserId, session_id: &SessionId) -> Resu
             disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
             session_revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
             authenticated_at: r.try_get("authenticated_at")?,
+            methods: decode_methods(&r.try_get::<String, _>("amr")?)?,
         })
     })
     .transpose()
@@ -239,6 +243,7 @@ pub struct SessionRow {
     pub last_used_at: UnixTime,
     pub user_agent: String,
     pub ip: String,
+    pub methods: Vec<AuthMethod>,
 }
 
 /// The live sessions of `user_id` that are within both limits, newest
@@ -254,7 +259,7 @@ pub async fn list_live(
     used_after: UnixTime,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, created_at, last_used_at, user_agent, ip FROM sessions
+        "SELECT id, created_at, last_used_at, user_agent, ip, amr FROM sessions
          WHERE user_id = $1 AND revoked_at IS NULL AND created_at > $2 AND last_used_at > $3
          ORDER BY last_used_at DESC, created_at DESC",
     )
@@ -271,6 +276,7 @@ pub async fn list_live(
                 last_used_at: r.try_get("last_used_at")?,
                 user_agent: r.try_get("user_agent")?,
                 ip: r.try_get("ip")?,
+                methods: decode_methods(&r.try_get::<String, _>("amr")?)?,
             })
         })
         .collect()

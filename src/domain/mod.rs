@@ -19,5 +19,5 @@ pub use next_path::{DEFAULT_AFTER_SIGN_IN, safe_next_path};
 pub use pages::{Access, Page, Refusal, Rule, reauth_url, sign_in_url};
 pub use password::{Password, PasswordError};
 pub use role::Role;
-pub use session::{AccountOverview, SessionSummary, previous_sign_in};
+pub use session::{AccountOverview, AuthMethod, SessionSummary, previous_sign_in};
 pub use username::{Username, UsernameError};

@@ -2,6 +2,48 @@ use serde::{Deserialize, Serialize};
 
 use super::{AuditEntry, AuditKind, SessionId};
 
+/// How a person proved who they are, by the names of RFC 8176 (the
+/// tokens' `amr` claim). Each factor Gatehouse learns adds its name here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum AuthMethod {
+    /// A password.
+    #[serde(rename = "pwd")]
+    Password,
+}
+
+impl AuthMethod {
+    /// The RFC 8176 name, as stored and in tokens.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "pwd",
+        }
+    }
+
+    /// In words, for the sessions list.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Password => "a password",
+        }
+    }
+
+    /// Space-separated names, as stored.
+    pub fn encode(methods: &[Self]) -> String {
+        methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The stored form; `None` when it names a method this server does not know.
+    pub fn decode(stored: &str) -> Option<Vec<Self>> {
+        stored
+            .split_whitespace()
+            .map(|name| match name {
+                "pwd" => Some(Self::Password),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// A live session as its owner sees it on the sessions page and in the API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -15,6 +57,8 @@ pub struct SessionSummary {
     pub ip: String,
     /// The session this request is made with.
     pub current: bool,
+    /// How it was signed in.
+    pub methods: Vec<AuthMethod>,
 }
 
 /// What the dashboard shows the signed-in person about their own account.
@@ -72,5 +116,18 @@ mod tests {
         assert_eq!(previous_sign_in(&events, 50).map(|e| e.at), Some(100));
         assert_eq!(previous_sign_in(&events[..3], 100), None, "only this session's sign-in");
         assert_eq!(previous_sign_in(&[], 100), None);
+    }
+}
+
+#[cfg(test)]
+mod method_tests {
+    use super::AuthMethod;
+
+    #[test]
+    fn methods_are_stored_and_signed_by_their_rfc_8176_names() {
+        assert_eq!(AuthMethod::encode(&[AuthMethod::Password]), "pwd");
+        assert_eq!(AuthMethod::decode("pwd"), Some(vec![AuthMethod::Password]));
+        assert_eq!(AuthMethod::decode("pwd hwk-from-the-future"), None);
+        assert_eq!(serde_json::to_string(&[AuthMethod::Password]).unwrap(), r#"["pwd"]"#);
     }
 }

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use gatehouse::auth::keys::{KeyRing, SigningKey};
 use gatehouse::auth::token::{self, Grant, TokenPolicy};
-use gatehouse::domain::Role;
+use gatehouse::domain::{AuthMethod, Role};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -53,6 +53,28 @@ async fn the_token_carries_the_documented_claims() {
     let header: Value = serde_json::from_slice(&B64.decode(t.split('.').next().unwrap()).unwrap()).unwrap();
     assert_eq!(header["alg"], "HS256");
     assert_eq!(header["kid"], app.state.keys.ring(app.clock_now()).active().kid());
+}
+
+/// RFC 8176 `amr`: how the person signed in, in the token, kept across a
+/// refresh and a password confirmation, and shown in the sessions list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_and_sessions_say_how_the_person_signed_in() {
+    let app = spawn_app().await;
+    let claims =
+        |t: &str| -> Value { serde_json::from_slice(&B64.decode(t.split('.').nth(1).unwrap()).unwrap()).unwrap() };
+    let (access, refresh) = app.signed_in_pair("alice").await;
+    assert_eq!(claims(&access)["amr"], json!(["pwd"]));
+    let renewed: Value = app.refresh(&refresh).await.json().await.unwrap();
+    let renewed = renewed["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims(&renewed)["amr"], json!(["pwd"]), "a refresh keeps it");
+    let res =
+        app.call(reqwest::Method::POST, "/api/reauth", &renewed, &json!({ "password": "correct horse battery" })).await;
+    let fresh: Value = res.json().await.unwrap();
+    assert_eq!(claims(fresh["access_token"].as_str().unwrap())["amr"], json!(["pwd"]));
+    let list: Value =
+        app.call(reqwest::Method::GET, "/api/sessions", &renewed, &Value::Null).await.json().await.unwrap();
+    assert_eq!(list["sessions"][0]["methods"], json!(["pwd"]));
+    assert_eq!(app.count_text("SELECT amr FROM sessions").await, "pwd");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,12 +221,24 @@ async fn a_token_signed_by_another_deployment_is_refused() {
         sqlx::query("SELECT id FROM users").fetch_one(app.state.db.pool()).await.unwrap().get(0)
     };
     let foreign = KeyRing::single(SigningKey::generate_hs256().unwrap().0);
-    let grant = Grant { user_id: &user_id, role: Role::Admin, session_id: "s", auth_time: START };
+    let grant = Grant {
+        user_id: &user_id,
+        role: Role::Admin,
+        session_id: "s",
+        auth_time: START,
+        methods: &[AuthMethod::Password],
+    };
     let t = token::issue_access(&foreign, &app.state.tokens, grant, "j".into(), START).unwrap();
     assert_unauthorized(app.protected_with_bearer(&t.token).await, "Token is invalid").await;
     // Same key, other audience.
     let policy = TokenPolicy { audience: "billing".into(), ..app.state.tokens.clone() };
-    let grant = Grant { user_id: &user_id, role: Role::User, session_id: "s", auth_time: START };
+    let grant = Grant {
+        user_id: &user_id,
+        role: Role::User,
+        session_id: "s",
+        auth_time: START,
+        methods: &[AuthMethod::Password],
+    };
     let t = token::issue_access(&app.state.keys.ring(START), &policy, grant, "j2".into(), START).unwrap();
     assert_unauthorized(app.protected_with_bearer(&t.token).await, "Token is invalid").await;
 }

@@ -109,7 +109,13 @@ async fn a_retired_key_verifies_nothing_after_its_grace_period() {
     // A token from the old key that has not expired, presented at the end
     // of the grace period (access lifetime + leeway) and just after.
     let long_policy = gatehouse::auth::token::TokenPolicy { access_ttl: 86_400, ..app.state.tokens.clone() };
-    let grant = Grant { user_id: &user_id, session_id: &session_id, role: Role::User, auth_time: now };
+    let grant = Grant {
+        user_id: &user_id,
+        session_id: &session_id,
+        role: Role::User,
+        auth_time: now,
+        methods: &[gatehouse::domain::AuthMethod::Password],
+    };
     let forged_later =
         token::issue_access(&KeyRing::single(old_key), &long_policy, grant, "j".into(), now).unwrap().token;
     app.clock.advance(900 + 10 - 1);

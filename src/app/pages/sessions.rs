@@ -55,14 +55,15 @@ fn SessionList(list: Vec<SessionSummary>, end: ServerAction<EndSession>) -> impl
                 .map(|s| {
                     let device = describe_user_agent(&s.user_agent);
                     let ip = if s.ip.is_empty() { "address unknown".to_owned() } else { s.ip.clone() };
+                    let with = s.methods.iter().map(|m| m.describe()).collect::<Vec<_>>().join(" and ");
                     view! {
                         <li class="session" data-testid="session">
                             <div>
                                 <strong>{device}</strong>
                                 {s.current.then(|| view! { <span class="badge" data-testid="current">"This device"</span> })}
                                 <p class="muted small">
-                                    {ip} " · signed in " {format_utc(s.created_at)} " · last active "
-                                    {format_utc(s.last_used_at)}
+                                    {ip} " · signed in " {format_utc(s.created_at)} " with " {with}
+                                    " · last active " {format_utc(s.last_used_at)}
                                 </p>
                             </div>
                             {(!s.current)
