@@ -151,7 +151,7 @@ mod tests {
             auth_time: 0,
             role: Role::User,
             typ: super::super::token::TokenType::Access,
-            amr: vec![AuthMethod::Password],
+            amr: vec!["pwd".into()],
         }
     }
 

@@ -57,10 +57,11 @@ pub struct Claims {
     pub auth_time: UnixTime,
     pub typ: TokenType,
     pub role: Role,
-    /// How the person signed in (RFC 8176). Tokens issued before it was
-    /// recorded carry none.
-    #[serde(default)]
-    pub amr: Vec<AuthMethod>,
+    /// How the person signed in, by RFC 8176's names. Plain strings, so a
+    /// name a newer version signs does not make the token unreadable here;
+    /// tokens issued before it was recorded carry none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// A freshly signed token with the claims it carries.
@@ -137,7 +138,7 @@ pub fn issue_access(
         auth_time: grant.auth_time,
         typ: TokenType::Access,
         role: grant.role,
-        amr: grant.methods.to_vec(),
+        amr: grant.methods.iter().map(|m| m.as_str().to_owned()).collect(),
     };
     let token = sign(keys, &claims)?;
     Ok(Issued { token, claims })
@@ -255,6 +256,17 @@ mod tests {
             NOW,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_token_signed_before_amr_was_recorded_still_verifies() {
+        let ring = ring();
+        let old = Claims { amr: Vec::new(), ..issue(&ring).claims };
+        let token = sign(&ring, &old).unwrap();
+        assert!(parts(&token).1.get("amr").is_none(), "no amr in the payload");
+        let verified = verify(&ring, &policy(), &token, TokenType::Access, NOW).unwrap();
+        assert!(verified.amr.is_empty());
+        assert_eq!(issue(&ring).claims.amr, ["pwd"]);
     }
 
     /// Re-encodes a token's header and payload as given, keeping the

@@ -58,9 +58,13 @@ impl TotpSecret {
         BASE32_NOPAD.encode(&self.0)
     }
 
-    /// The `otpauth://` URI an app reads from the QR code.
+    /// The `otpauth://` URI an app reads from the QR code: the label is
+    /// `issuer:account` with a literal colon, as every app splits it, so a
+    /// colon inside the issuer is dropped.
     pub fn otpauth_uri(&self, issuer: &str, account: &str) -> String {
-        let label = query_string(&[("l", &format!("{issuer}:{account}"))]);
+        let issuer: String = issuer.chars().filter(|c| *c != ':').collect();
+        let encoded = |part: &str| query_string(&[("p", part)]).trim_start_matches("p=").to_owned();
+        let issuer = issuer.as_str();
         let query = query_string(&[
             ("secret", &self.base32()),
             ("issuer", issuer),
@@ -68,7 +72,7 @@ impl TotpSecret {
             ("digits", &DIGITS.to_string()),
             ("period", &STEP_SECS.to_string()),
         ]);
-        format!("otpauth://totp/{}?{query}", &label["l=".len()..])
+        format!("otpauth://totp/{}:{}?{query}", encoded(issuer), encoded(account))
     }
 
     /// The code of time step `step` (RFC 4226's HOTP of the step counter),
@@ -160,8 +164,9 @@ mod tests {
         let now = 1_234_567_890;
         let code = s.code_at(now);
         assert_eq!(check(&s, &code, now, None), CodeCheck::Accepted { step: step_of(now) });
-        assert!(matches!(check(&s, &code, now + STEP_SECS, None), CodeCheck::Accepted { .. }));
-        assert!(matches!(check(&s, &code, now - STEP_SECS, None), CodeCheck::Accepted { .. }));
+        // The step recorded is the code's own, not the clock's.
+        assert_eq!(check(&s, &code, now + STEP_SECS, None), CodeCheck::Accepted { step: step_of(now) });
+        assert_eq!(check(&s, &code, now - STEP_SECS, None), CodeCheck::Accepted { step: step_of(now) });
         assert_eq!(check(&s, &code, now + 2 * STEP_SECS, None), CodeCheck::Wrong);
         assert_eq!(check(&s, &code, now - 2 * STEP_SECS, None), CodeCheck::Wrong);
     }
@@ -175,7 +180,19 @@ mod tests {
         // The previous step's code, still within the skew, is older than the one used.
         assert_eq!(check(&s, &s.code_at(now - STEP_SECS), now, Some(step)), CodeCheck::Replayed);
         let next = now + STEP_SECS;
-        assert!(matches!(check(&s, &s.code_at(next), next, Some(step)), CodeCheck::Accepted { .. }));
+        assert_eq!(check(&s, &s.code_at(next), next, Some(step)), CodeCheck::Accepted { step: step_of(next) });
+    }
+
+    #[test]
+    fn a_code_from_a_fast_clock_cannot_be_used_again_when_its_time_comes() {
+        let s = rfc_secret();
+        let now = 1_234_567_890;
+        let ahead = s.code_at(now + STEP_SECS);
+        let CodeCheck::Accepted { step } = check(&s, &ahead, now, None) else { panic!("accepted within the skew") };
+        assert_eq!(step, step_of(now) + 1);
+        assert_eq!(check(&s, &ahead, now + STEP_SECS, Some(step)), CodeCheck::Replayed);
+        // Nor any code of the step between.
+        assert_eq!(check(&s, &s.code_at(now), now, Some(step)), CodeCheck::Replayed);
     }
 
     #[test]
@@ -197,9 +214,11 @@ mod tests {
         assert_eq!(s.base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
         assert_eq!(
             s.otpauth_uri("Gatehouse", "ada lovelace"),
-            "otpauth://totp/Gatehouse%3Aada%20lovelace?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Gatehouse\
+            "otpauth://totp/Gatehouse:ada%20lovelace?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Gatehouse\
              &algorithm=SHA1&digits=6&period=30"
         );
+        let odd = s.otpauth_uri("https://auth.example", "ada");
+        assert!(odd.starts_with("otpauth://totp/https%2F%2Fauth.example:ada?"), "{odd}");
         assert_eq!(format!("{s:?}"), "TotpSecret(..)", "never in a log");
         assert!(TotpSecret::from_bytes(&[0; 19]).is_none());
         let fresh = TotpSecret::generate().unwrap();

@@ -132,11 +132,6 @@ pub(crate) fn decode_role(stored: &str) -> Result<crate::domain::Role, sqlx::Err
         .ok_or_else(|| sqlx::Error::Decode(format!("unknown role '{stored}'").into()))
 }
 
-pub(crate) fn decode_methods(stored: &str) -> Result<Vec<crate::domain::AuthMethod>, sqlx::Error> {
-    crate::domain::AuthMethod::decode(stored)
-        .ok_or_else(|| sqlx::Error::Decode(format!("unknown sign-in methods '{stored}'").into()))
-}
-
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
 pub(crate) fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Db, decode_methods, decode_role};
+use super::{Db, decode_role};
 use crate::auth::caller::Standing;
 use crate::auth::clock::UnixTime;
 use crate::auth::refresh::Stored;
@@ -214,7 +214,7 @@ pub async fn standing(db: &Db, user_id: &UserId, session_id: &SessionId) -> Resu
             disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
             session_revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
             authenticated_at: r.try_get("authenticated_at")?,
-            methods: decode_methods(&r.try_get::<String, _>("amr")?)?,
+            methods: AuthMethod::decode(&r.try_get::<String, _>("amr")?),
         })
     })
     .transpose()
@@ -276,7 +276,7 @@ pub async fn list_live(
                 last_used_at: r.try_get("last_used_at")?,
                 user_agent: r.try_get("user_agent")?,
                 ip: r.try_get("ip")?,
-                methods: decode_methods(&r.try_get::<String, _>("amr")?)?,
+                methods: AuthMethod::decode(&r.try_get::<String, _>("amr")?),
             })
         })
         .collect()

@@ -32,11 +32,13 @@ impl AuthMethod {
         methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" ")
     }
 
-    /// The stored form; `None` when it names a method this server does not know.
-    pub fn decode(stored: &str) -> Option<Vec<Self>> {
+    /// The stored form. A name this server does not know (written by a
+    /// newer version, during a rolling deploy or after a rollback) is
+    /// skipped, not an error: the session still works.
+    pub fn decode(stored: &str) -> Vec<Self> {
         stored
             .split_whitespace()
-            .map(|name| match name {
+            .filter_map(|name| match name {
                 "pwd" => Some(Self::Password),
                 _ => None,
             })
@@ -126,8 +128,9 @@ mod method_tests {
     #[test]
     fn methods_are_stored_and_signed_by_their_rfc_8176_names() {
         assert_eq!(AuthMethod::encode(&[AuthMethod::Password]), "pwd");
-        assert_eq!(AuthMethod::decode("pwd"), Some(vec![AuthMethod::Password]));
-        assert_eq!(AuthMethod::decode("pwd hwk-from-the-future"), None);
+        assert_eq!(AuthMethod::decode("pwd"), [AuthMethod::Password]);
+        assert_eq!(AuthMethod::decode("hwk-from-the-future pwd"), [AuthMethod::Password]);
+        assert!(AuthMethod::decode("").is_empty());
         assert_eq!(serde_json::to_string(&[AuthMethod::Password]).unwrap(), r#"["pwd"]"#);
     }
 }

@@ -56,13 +56,14 @@ fn SessionList(list: Vec<SessionSummary>, end: ServerAction<EndSession>) -> impl
                     let device = describe_user_agent(&s.user_agent);
                     let ip = if s.ip.is_empty() { "address unknown".to_owned() } else { s.ip.clone() };
                     let with = s.methods.iter().map(|m| m.describe()).collect::<Vec<_>>().join(" and ");
+                    let with = if with.is_empty() { String::new() } else { format!(" with {with}") };
                     view! {
                         <li class="session" data-testid="session">
                             <div>
                                 <strong>{device}</strong>
                                 {s.current.then(|| view! { <span class="badge" data-testid="current">"This device"</span> })}
                                 <p class="muted small">
-                                    {ip} " · signed in " {format_utc(s.created_at)} " with " {with}
+                                    {ip} " · signed in " {format_utc(s.created_at)} {with}
                                     " · last active " {format_utc(s.last_used_at)}
                                 </p>
                             </div>
