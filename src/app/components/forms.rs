@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
-use super::layout::PageFrame;
+use super::layout::after_frame;
 use crate::error::AppError;
 use crate::flash::Flash;
 
@@ -24,24 +24,13 @@ pub fn WithFlash(children: ChildrenFn) -> impl IntoView {
         provide_context(FlashNow(Flash::default()));
         return children().into_any();
     }
-    let frame = PageFrame::here();
-    view! {
-        <Suspense fallback=|| ()>
-            {
-                let children = children.clone();
-                move || {
-                    let children = children.clone();
-                    Suspend::new(async move {
-                        let flash = frame.get().await.ok().and_then(|f| f.flash).unwrap_or_default();
-                        #[cfg(feature = "ssr")]
-                        answer_with_status(flash.error.as_ref());
-                        provide_context(FlashNow(flash));
-                        children()
-                    })
-                }
-            }
-        </Suspense>
-    }
+    after_frame(children, |frame, children| {
+        let flash = frame.ok().and_then(|f| f.flash).unwrap_or_default();
+        #[cfg(feature = "ssr")]
+        answer_with_status(flash.error.as_ref());
+        provide_context(FlashNow(flash));
+        children()
+    })
     .into_any()
 }
 

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::error_page::ErrorPage;
-use super::layout::PageFrame;
+use super::layout::after_frame;
 
 /// Renders `children` (the page) only when the rule of the page being
 /// visited admits the viewer; else the way in (sign in, or confirm the
@@ -14,24 +14,8 @@ use super::layout::PageFrame;
 /// check the same rule for its data.
 #[component]
 pub fn Guarded(children: ChildrenFn) -> impl IntoView {
-    let frame = PageFrame::here();
-    view! {
-        <Suspense fallback=|| ()>
-            {
-                let children = children.clone();
-                move || {
-                    let children = children.clone();
-                    Suspend::new(async move {
-                        match frame.get().await {
-                            Ok(f) => match f.refused {
-                                None => children().into_any(),
-                                Some(error) => view! { <ErrorPage error /> }.into_any(),
-                            },
-                            Err(error) => view! { <ErrorPage error /> }.into_any(),
-                        }
-                    })
-                }
-            }
-        </Suspense>
-    }
+    after_frame(children, |frame, children| match frame.map(|f| f.refused) {
+        Ok(None) => children(),
+        Ok(Some(error)) | Err(error) => view! { <ErrorPage error /> }.into_any(),
+    })
 }

@@ -33,6 +33,24 @@ impl PageFrame {
     }
 }
 
+/// `render` of this page's frame and `children`, once the frame is in: what
+/// a part of the page that depends on who is signed in, or on the flash,
+/// is wrapped in.
+pub fn after_frame(
+    children: ChildrenFn,
+    render: impl Fn(Result<Frame, AppError>, ChildrenFn) -> AnyView + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let frame = PageFrame::here();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let (children, render) = (children.clone(), render.clone());
+                Suspend::new(async move { render(frame.get().await, children) })
+            }}
+        </Suspense>
+    }
+}
+
 /// The frame of every page: the header, the flash banner, and `children`
 /// (the routes) in the main landmark.
 #[component]
