@@ -48,7 +48,13 @@ pub fn refusal(path: &str, error: AppError) -> Response {
     if path.starts_with("/api/") {
         return error.into_response();
     }
-    let mut res = no_store((error.status_code(), error.to_string()));
+    let text = error.to_string();
+    answer(&error, text)
+}
+
+/// `body` with `error`'s status, `Retry-After` when it has one, and `no-store`.
+fn answer(error: &AppError, body: impl IntoResponse) -> Response {
+    let mut res = no_store((error.status_code(), body));
     if let Some(secs) = error.retry_after() {
         res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
@@ -57,10 +63,8 @@ pub fn refusal(path: &str, error: AppError) -> Response {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = self.status_code();
-        let mut response = no_store((status, axum::Json(serde_json::json!({ "msg": self.to_string() }))));
-        let h = response.headers_mut();
-        if status == StatusCode::UNAUTHORIZED {
+        let mut response = answer(&self, axum::Json(serde_json::json!({ "msg": self.to_string() })));
+        if response.status() == StatusCode::UNAUTHORIZED {
             // RFC 6750: a 401 names the scheme it wants.
             let challenge = match self {
                 Self::Unauthorized(_) => r#"Bearer realm="gatehouse", error="invalid_token""#,
@@ -68,10 +72,7 @@ impl IntoResponse for AppError {
                 Self::ReauthRequired => r#"Bearer realm="gatehouse", error="insufficient_user_authentication""#,
                 _ => r#"Bearer realm="gatehouse""#,
             };
-            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-        }
-        if let Some(secs) = self.retry_after() {
-            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         response
     }

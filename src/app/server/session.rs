@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::ssr;
-use crate::domain::{AccountOverview, Role, SessionSummary};
 #[cfg(feature = "ssr")]
-use crate::domain::{Page, Rule};
+use crate::domain::Page;
+use crate::domain::{AccountOverview, Role, SessionSummary};
 use crate::error::AppError;
 use crate::flash::Flash;
 
@@ -106,9 +106,8 @@ pub async fn page_context(path: String) -> Result<Frame, AppError> {
             let refused = user.may(rule, state.clock.now(), state.accounts.reauth_window).err();
             (Some(Viewer { username: user.username, role: user.role }), refused)
         }
-        // The session cannot be checked: a page anyone may see is shown as
-        // to a visitor, any other says why it cannot be shown.
-        Err(e @ (AppError::Internal { .. } | AppError::Unavailable)) => (None, (rule != Rule::ANYONE).then_some(e)),
+        // No one signed in, or the session cannot be checked: a page anyone
+        // may see is shown as to a visitor, any other says why not.
         Err(e) => (None, rule.check(None, || false).err().map(|_| e)),
     };
     Ok(Frame { viewer, refused, flash })
