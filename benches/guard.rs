@@ -41,8 +41,11 @@ async fn run(engine: &str, database_url: Option<String>) {
     let state = app.state().clone();
     let name = format!("bench{}", std::process::id());
     accounts::register(&state, &name, "correct horse battery", Role::User, &Client::default()).await.expect("register");
-    let signed_in =
-        accounts::sign_in(&state, &name, "correct horse battery", &Client::default()).await.expect("sign in");
+    let accounts::SignIn::Session(signed_in) =
+        accounts::sign_in(&state, &name, "correct horse battery", &Client::default()).await.expect("sign in")
+    else {
+        panic!("a new account has no second factor");
+    };
     let token = signed_in.access.token;
     let none = Extensions::new();
     let mut headers = HeaderMap::new();

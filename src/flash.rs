@@ -23,6 +23,9 @@ pub struct Flash {
     /// The username typed into the refused form, to fill it in again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// New recovery codes, after a plain form post made them: shown once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 impl Flash {

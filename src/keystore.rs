@@ -35,6 +35,8 @@ pub const RELOAD_EVERY: u64 = 30;
 pub enum KeystoreError {
     #[error("GATEHOUSE_JWT_SECRET is unusable: {0}")]
     Configured(#[source] KeyError),
+    #[error("GATEHOUSE_MASTER_KEY must be set to manage signing keys")]
+    NoMaster,
     #[error("GATEHOUSE_MASTER_KEY is unusable: {0}")]
     Master(#[source] KeyError),
     #[error("the key file {path} is unusable: {source}")]
@@ -64,11 +66,25 @@ pub struct Keys {
     cache: Mutex<Option<(UnixTime, UnixTime, Arc<KeyRing>)>>,
     /// `None` for a configured secret.
     store: Option<Store>,
+    /// Seals people's secrets (their authenticator apps'). `None` only in
+    /// production with a configured signing secret and no master key.
+    master: Option<Arc<MasterKey>>,
 }
 
 struct Store {
-    master: MasterKey,
+    master: Arc<MasterKey>,
     grace: i64,
+}
+
+/// Why a person's secret could not be sealed or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("no master key is configured (set GATEHOUSE_MASTER_KEY)")]
+    NoMasterKey,
+    #[error("the operating system has no randomness to give")]
+    Random(#[from] getrandom::Error),
+    #[error("a stored secret {0}")]
+    Sealed(#[from] SealError),
 }
 
 /// The published keys: a JWK Set (RFC 7517).
@@ -108,6 +124,28 @@ impl Keys {
     fn replace(&self, schedule: Schedule) {
         *self.schedule.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(schedule);
         *self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    /// Whether people's secrets can be sealed here (see [`Keys::seal`]).
+    pub fn can_seal(&self) -> bool {
+        self.master.is_some()
+    }
+
+    /// Seals a person's `secret` under the master key, bound to `context`
+    /// (what it is and whose), like the signing keys.
+    ///
+    /// # Errors
+    /// [`SecretError`].
+    pub fn seal(&self, secret: &[u8], context: &str) -> Result<String, SecretError> {
+        Ok(self.master.as_ref().ok_or(SecretError::NoMasterKey)?.seal(secret, context)?)
+    }
+
+    /// Opens what [`Keys::seal`] made with the same `context`.
+    ///
+    /// # Errors
+    /// [`SecretError`].
+    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, SecretError> {
+        Ok(self.master.as_ref().ok_or(SecretError::NoMasterKey)?.open(sealed, context)?)
     }
 
     /// The public keys to publish at `now`; never a secret.
@@ -156,24 +194,32 @@ impl Keys {
 /// # Errors
 /// [`KeystoreError`] saying what is missing, weak or unreadable.
 pub async fn load(settings: &Settings, db: &Db, now: UnixTime) -> Result<Keys, KeystoreError> {
+    let master = match &settings.master_key {
+        Some(text) => Some(MasterKey::from_text(text.expose_secret()).map_err(KeystoreError::Master)?),
+        None if settings.mode == Mode::Local => {
+            let path = settings.data_dir.join(MASTER_KEY_FILE);
+            let text = secret_file(&path, || MasterKey::generate().map(|(_, text)| text))?;
+            Some(MasterKey::from_text(&text).map_err(|source| KeystoreError::File { path, source })?)
+        }
+        None => None,
+    }
+    .map(Arc::new);
     if let Some(secret) = &settings.jwt_secret {
         let key = SigningKey::hs256_from_base64(secret.expose_secret()).map_err(KeystoreError::Configured)?;
+        if master.is_none() {
+            tracing::warn!("no GATEHOUSE_MASTER_KEY: second factors cannot be turned on");
+        }
         return Ok(Keys {
             schedule: RwLock::new(Arc::new(Schedule::fixed(key))),
             cache: Mutex::new(None),
             store: None,
+            master,
         });
     }
-    let master = match &settings.master_key {
-        Some(text) => MasterKey::from_text(text.expose_secret()).map_err(KeystoreError::Master)?,
-        None => {
-            debug_assert_eq!(settings.mode, Mode::Local, "config refuses production without a master key");
-            let path = settings.data_dir.join(MASTER_KEY_FILE);
-            let text = secret_file(&path, || MasterKey::generate().map(|(_, text)| text))?;
-            MasterKey::from_text(&text).map_err(|source| KeystoreError::File { path, source })?
-        }
-    };
-    let store = Store { master, grace: settings.tokens.access_ttl + settings.tokens.leeway };
+    // Config refuses production without a master key unless a signing
+    // secret is configured.
+    let Some(master) = master else { return Err(KeystoreError::NoMaster) };
+    let store = Store { master: Arc::clone(&master), grace: settings.tokens.access_ttl + settings.tokens.leeway };
     if db::keys::list(db).await?.is_empty() {
         let legacy = settings.data_dir.join(KEY_FILE);
         let (key, secret) = if legacy.exists() {
@@ -190,7 +236,12 @@ pub async fn load(settings: &Settings, db: &Db, now: UnixTime) -> Result<Keys, K
         }
     }
     let schedule = read_schedule(db, &store).await?;
-    Ok(Keys { schedule: RwLock::new(Arc::new(schedule)), cache: Mutex::new(None), store: Some(store) })
+    Ok(Keys {
+        schedule: RwLock::new(Arc::new(schedule)),
+        cache: Mutex::new(None),
+        store: Some(store),
+        master: Some(master),
+    })
 }
 
 /// Re-reads the stored keys every [`RELOAD_EVERY`] seconds, so a rotation
@@ -346,6 +397,9 @@ mod tests {
         assert_eq!(keys.ring(1_000).active().kid(), key.kid());
         let db = Db::connect(&crate::config::sqlite_url(dir.path()), 2).await.unwrap();
         assert!(matches!(keys.rotate(&db, KeyAlgorithm::EdDsa, 1_000, 1_000).await, Err(KeystoreError::Fixed)));
-        assert!(!dir.path().join(MASTER_KEY_FILE).exists(), "no master key is made when none is needed");
+        assert!(keys.can_seal(), "locally a master key is made for people's secrets");
+        let sealed = keys.seal(b"totp", "whose").unwrap();
+        assert_eq!(keys.open(&sealed, "whose").unwrap(), b"totp");
+        assert!(keys.open(&sealed, "someone else's").is_err());
     }
 }

@@ -33,13 +33,31 @@ pub struct PasswordAttempt {
 /// # Errors
 /// [`AppError::TooManyAttempts`], or [`AppError::Internal`].
 pub async fn password(state: &AppState, client: &Client, username: &str) -> Result<PasswordAttempt, AppError> {
+    guess(state, client, username, "account").await
+}
+
+/// Before checking a second factor's code for `username`: the same as
+/// [`password`], on the account's own count of codes. A right password
+/// for an account with a second factor leaves the password's count as it
+/// is ([`PasswordAttempt::pending`]), and only a right code clears both:
+/// typing the password again buys no more guesses at the code, and a
+/// person back after a lock is not refused the code because the password
+/// just counted.
+///
+/// # Errors
+/// As [`password`].
+pub async fn code(state: &AppState, client: &Client, username: &str) -> Result<PasswordAttempt, AppError> {
+    guess(state, client, username, "code").await
+}
+
+async fn guess(state: &AppState, client: &Client, username: &str, what: &str) -> Result<PasswordAttempt, AppError> {
     let now = state.clock.now();
     let address = address_key("sign-in", client);
     if let Some(locked) = throttles::locked(&state.db, &address, now).await? {
         return Err(refused(locked));
     }
     let name: String = username.trim().chars().take(64).collect();
-    let account = format!("account:{}", Username::fold(&name));
+    let account = format!("{what}:{}", Username::fold(&name));
     let tally = throttles::hit(&state.db, &account, &state.throttle.account, now).await?;
     let tally = tally.map_err(refused)?;
     let attempt = PasswordAttempt { account, address, name };
@@ -54,13 +72,21 @@ impl PasswordAttempt {
     /// address keeps its count, or one good account would launder
     /// guesses at others.
     pub async fn succeeded(self, state: &AppState) {
-        if let Err(e) = throttles::clear(&state.db, &self.account).await {
-            tracing::warn!(error = %crate::error::chain(&e), "could not clear a throttle count");
+        let password = format!("account:{}", Username::fold(&self.name));
+        let keys = if password == self.account { vec![password] } else { vec![self.account, password] };
+        for key in &keys {
+            if let Err(e) = throttles::clear(&state.db, key).await {
+                tracing::warn!(error = %crate::error::chain(&e), "could not clear a throttle count");
+            }
         }
     }
 
-    /// The password was wrong (or the name unknown): one more failure
-    /// for the address.
+    /// The password was right, but a second step is still to come: the
+    /// account's count stands until that step succeeds.
+    pub fn pending(self) {}
+
+    /// The password or code was wrong (or the name unknown): one more
+    /// failure for the address.
     pub async fn failed(self, state: &AppState, client: &Client) {
         let now = state.clock.now();
         let limit = &state.throttle.address;

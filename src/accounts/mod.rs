@@ -12,6 +12,7 @@ mod overview;
 mod password;
 mod refresh;
 mod register;
+mod second_factor;
 mod sign_in;
 mod sign_out;
 
@@ -27,7 +28,14 @@ pub use overview::{RECENT_EVENTS, list_sessions, overview};
 pub use password::{NewPasswordForm, ResetLink, change_password, reset_link, reset_password};
 pub use refresh::refresh;
 pub use register::{register, sign_up};
-pub use sign_in::{reauthenticate, sign_in};
+pub use second_factor::{
+    ISSUER, MALFORMED_CODE, TotpSetup, TotpStatus, begin_totp, confirm_totp, disable_totp, renew_recovery_codes,
+    totp_status,
+};
+pub use sign_in::{
+    Confirmation, PendingStep, SECOND_STEP_METHODS, SECOND_STEP_TTL, STEP_GONE, SignIn, reauthenticate, second_step,
+    sign_in,
+};
 pub use sign_out::{end_session, sign_out, sign_out_by_refresh, sign_out_everywhere};
 
 /// A new access token and refresh token for one session.

@@ -50,6 +50,18 @@ impl JsonBody {
         }
     }
 
+    /// An optional string field (absent or null: `None`).
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the field when it is not a string.
+    pub fn optional_string(&self, name: &str) -> Result<Option<&str>, AppError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(AppError::invalid(name, format!("{name} must be a string"))),
+        }
+    }
+
     /// The `username` and `password` fields.
     ///
     /// # Errors

@@ -7,6 +7,7 @@
 
 mod admin_routes;
 mod json;
+mod mfa_routes;
 pub mod schema;
 
 use axum::extract::{Path, State};
@@ -18,7 +19,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::{self, NewPasswordForm, Rotation, SessionTokens};
+use crate::accounts::{self, NewPasswordForm, Rotation, SECOND_STEP_METHODS, SessionTokens, SignIn};
 use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::token::Issued;
 use crate::domain::SessionId;
@@ -29,8 +30,8 @@ use crate::web::caller::{Authorization, authorization};
 use crate::web::respond::no_store;
 use json::JsonBody;
 use schema::{
-    AccessToken, Credentials, LoggedInAs, Message, PasswordChange, PasswordReset, Reauthentication, Registered,
-    Sessions, TokenPair,
+    AccessToken, Credentials, LoggedInAs, LoginAnswer, Message, MfaRequired, PasswordChange, PasswordReset,
+    Reauthentication, Registered, Sessions, TokenPair,
 };
 
 /// The API's routes (to be nested under `/api`) and their OpenAPI
@@ -49,6 +50,7 @@ pub fn router() -> (Router<AppState>, OpenApi) {
         .routes(routes!(reset_password))
         .routes(routes!(list_sessions))
         .routes(routes!(end_session))
+        .merge(mfa_routes::router())
         .nest("/admin", admin_routes::router())
         .split_for_parts();
     let router = router
@@ -110,18 +112,27 @@ fn token_pair(r: &SessionTokens) -> TokenPair {
     TokenPair { access: access_token(&r.access), refresh_token: r.refresh.expose().to_owned() }
 }
 
-/// Sign in: starts a session.
+/// Sign in: starts a session, or, for an account with a second factor,
+/// answers an `mfa_token` for `POST /api/login/mfa` and no session yet.
 #[utoipa::path(post, path = "/login", tag = "sessions", request_body = Credentials,
     responses(
-        (status = 200, body = TokenPair),
+        (status = 200, description = "Tokens, or `mfa_required` with an `mfa_token`", body = LoginAnswer),
         (status = 400, description = "A missing or malformed field", body = Message),
         (status = 401, description = "Bad username or password (the same for every cause)", body = Message),
         (status = 429, description = "Too many attempts; see Retry-After", body = Message),
     ))]
 async fn login(State(state): State<AppState>, client: Client, body: JsonBody) -> Result<Response, AppError> {
     let c = Credentials::read(&body)?;
-    let signed_in = accounts::sign_in(&state, c.username, c.password, &client).await?;
-    Ok(no_store(Json(token_pair(&signed_in))))
+    let answer = match accounts::sign_in(&state, c.username, c.password, &client).await? {
+        SignIn::Session(tokens) => LoginAnswer::Tokens(token_pair(&tokens)),
+        SignIn::SecondStep(step) => LoginAnswer::SecondStep(MfaRequired {
+            mfa_required: true,
+            mfa_token: step.token.expose().to_owned(),
+            methods: SECOND_STEP_METHODS.to_vec(),
+            expires_in: step.expires_in,
+        }),
+    };
+    Ok(no_store(Json(answer)))
 }
 
 /// Create an account (role `user`).
@@ -185,12 +196,12 @@ async fn logout_everywhere(
     Ok(no_store(StatusCode::NO_CONTENT))
 }
 
-/// Confirm the password: a new access token whose `auth_time` is now, for
-/// sensitive actions.
+/// Confirm who you are, by password or by a code: a new access token
+/// whose `auth_time` is now, for sensitive actions.
 #[utoipa::path(post, path = "/reauth", tag = "sessions", security(("bearer" = [])), request_body = Reauthentication,
     responses(
         (status = 200, body = AccessToken),
-        (status = 400, description = "Wrong password", body = Message),
+        (status = 400, description = "Wrong password or code, or neither or both sent", body = Message),
         (status = 401, body = Message),
         (status = 429, description = "Too many attempts; see Retry-After", body = Message),
     ))]
@@ -200,8 +211,8 @@ async fn reauthenticate(
     client: Client,
     body: JsonBody,
 ) -> Result<Response, AppError> {
-    let r = Reauthentication::read(&body)?;
-    let access = accounts::reauthenticate(&state, &user, r.password, &client).await?;
+    let confirmation = Reauthentication::read(&body)?;
+    let access = accounts::reauthenticate(&state, &user, confirmation, &client).await?;
     Ok(no_store(Json(access_token(&access))))
 }
 

@@ -27,15 +27,54 @@ impl<'a> Credentials<'a> {
     }
 }
 
-/// The password of the signed-in person, confirming who they are.
+/// The signed-in person confirming who they are: their password, or a
+/// code from their authenticator app (or a recovery code). Send one of
+/// the two.
 #[derive(ToSchema)]
 pub struct Reauthentication<'a> {
-    pub password: &'a str,
+    pub password: Option<&'a str>,
+    pub code: Option<&'a str>,
 }
 
 impl<'a> Reauthentication<'a> {
+    pub fn read(body: &'a JsonBody) -> Result<crate::accounts::Confirmation<'a>, AppError> {
+        use crate::accounts::Confirmation;
+        match (body.optional_string("password")?, body.optional_string("code")?) {
+            (Some(password), None) => Ok(Confirmation::Password(password)),
+            (None, Some(code)) => Ok(Confirmation::Code(code)),
+            _ => Err(AppError::Invalid {
+                field: None,
+                message: "Send either 'password' or 'code' (from your authenticator app, or a recovery code)".into(),
+            }),
+        }
+    }
+}
+
+/// The second step of a password sign-in.
+#[derive(ToSchema)]
+pub struct SecondStep<'a> {
+    /// From the `POST /api/login` answer (`gmf_...`).
+    pub mfa_token: &'a str,
+    /// Six digits from the authenticator app, or a recovery code.
+    pub code: &'a str,
+}
+
+impl<'a> SecondStep<'a> {
     pub fn read(body: &'a JsonBody) -> Result<Self, AppError> {
-        Ok(Self { password: body.string("password")? })
+        Ok(Self { mfa_token: body.string("mfa_token")?, code: body.string("code")? })
+    }
+}
+
+/// A code from the authenticator app.
+#[derive(ToSchema)]
+pub struct Code<'a> {
+    /// Six digits.
+    pub code: &'a str,
+}
+
+impl<'a> Code<'a> {
+    pub fn read(body: &'a JsonBody) -> Result<Self, AppError> {
+        Ok(Self { code: body.string("code")? })
     }
 }
 
@@ -97,6 +136,56 @@ pub struct TokenPair {
     pub access: AccessToken,
     /// Opaque (`grt_...`); each use returns a new one and kills this one.
     pub refresh_token: String,
+}
+
+/// The answer to a right password for an account with a second factor:
+/// no session yet. Send `mfa_token` with a code to `POST /api/login/mfa`.
+#[derive(Serialize, ToSchema)]
+pub struct MfaRequired {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// Single-use, for this sign-in only; never a Bearer token.
+    pub mfa_token: String,
+    /// What the second step accepts: `totp`, `recovery_code`.
+    pub methods: Vec<&'static str>,
+    /// Seconds the `mfa_token` stays usable.
+    pub expires_in: i64,
+}
+
+/// What `POST /api/login` answers: tokens, or the demand for a second step.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    Tokens(TokenPair),
+    SecondStep(MfaRequired),
+}
+
+/// A pending authenticator app: add it to the app, then confirm a code.
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32, to type into the app by hand.
+    pub secret: String,
+    /// `otpauth://totp/...`, what a QR code would carry.
+    pub otpauth_uri: String,
+}
+
+/// Single-use recovery codes, shown this once: only their hashes are kept.
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+    /// A new access token: this session has shown a second factor (after
+    /// turning the app on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+}
+
+/// The caller's second factors.
+#[derive(Serialize, ToSchema)]
+pub struct Factors {
+    /// `off`, `pending` (added, not yet confirmed) or `on`.
+    pub totp: &'static str,
+    /// Unused recovery codes.
+    pub recovery_codes_left: i64,
 }
 
 /// A new account's name, as stored (NFKC).

@@ -16,7 +16,7 @@ use leptos_router::{NestedRoute, PartialPathMatch, PathSegment, PossibleRouteMat
 use crate::domain::{Page, Rule};
 use pages::{
     AccountPage, AccountsPage, AuditLogPage, DashboardPage, HomePage, LoginPage, NotFoundPage, ReauthPage,
-    RegisterPage, ResetPage, SessionsPage,
+    RegisterPage, ResetPage, SecondStepPage, SessionsPage, TwoStepPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -107,6 +107,8 @@ fn view_of(page: Page) -> AnyView {
     match page {
         Page::Home => view! { <HomePage /> }.into_any(),
         Page::Login => view! { <LoginPage /> }.into_any(),
+        Page::SecondStep => view! { <SecondStepPage /> }.into_any(),
+        Page::TwoStep => view! { <TwoStepPage /> }.into_any(),
         Page::Register => view! { <RegisterPage /> }.into_any(),
         Page::Reset => view! { <ResetPage /> }.into_any(),
         Page::Dashboard => view! { <DashboardPage /> }.into_any(),

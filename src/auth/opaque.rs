@@ -41,6 +41,16 @@ impl Purpose for Reset {
     const NAME: &'static str = "ResetToken";
 }
 
+/// The credential of a password sign-in that still owes its second step
+/// (`gmf_…`): short-lived, single-use, never a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecondStep {}
+
+impl Purpose for SecondStep {
+    const PREFIX: &'static str = "gmf_";
+    const NAME: &'static str = "SecondStepToken";
+}
+
 /// A secret in the clear: handed out once, never stored.
 pub struct Opaque<P: Purpose>(String, PhantomData<P>);
 
@@ -97,6 +107,8 @@ impl<P: Purpose> fmt::Debug for Opaque<P> {
 pub type RefreshToken = Opaque<Refresh>;
 /// A password-reset secret in the clear.
 pub type ResetToken = Opaque<Reset>;
+/// A second step's credential in the clear.
+pub type SecondStepToken = Opaque<SecondStep>;
 
 #[cfg(test)]
 mod tests {
@@ -129,6 +141,9 @@ mod tests {
         let refresh = RefreshToken::generate().unwrap();
         assert!(RefreshToken::parse(reset.expose()).is_none());
         assert!(ResetToken::parse(refresh.expose()).is_none());
+        let step = SecondStepToken::generate().unwrap();
+        assert!(step.expose().starts_with("gmf_"));
+        assert!(RefreshToken::parse(step.expose()).is_none() && SecondStepToken::parse(refresh.expose()).is_none());
         assert!(format!("{reset:?}").starts_with("ResetToken("));
     }
 }

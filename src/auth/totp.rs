@@ -49,6 +49,13 @@ impl TotpSecret {
         bytes.try_into().ok().map(Self)
     }
 
+    /// The secret as [`TotpSecret::base32`] shows it (any case, spaces
+    /// ignored), as an app or a test reads it back.
+    pub fn from_base32(text: &str) -> Option<Self> {
+        let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        BASE32_NOPAD.decode(clean.as_bytes()).ok().and_then(|b| Self::from_bytes(&b))
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }

@@ -5,6 +5,7 @@
 //! gets per-engine directories then.
 
 pub mod audit;
+pub mod factors;
 pub mod keys;
 pub mod resets;
 pub mod sessions;

@@ -27,6 +27,18 @@ pub struct NewSession<'a> {
 #[tracing::instrument(skip(db, refresh_hash))]
 pub async fn create(db: &Db, s: &NewSession<'_>, refresh_hash: &str, now: UnixTime) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
+    insert(&mut tx, s, refresh_hash, now).await?;
+    tx.commit().await
+}
+
+/// The work of [`create`] inside a caller's transaction (a second step
+/// also spends its credential and its code in the same commit).
+pub(super) async fn insert(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    s: &NewSession<'_>,
+    refresh_hash: &str,
+    now: UnixTime,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, created_at, last_used_at, authenticated_at, user_agent, ip, amr)
          VALUES ($1, $2, $3, $3, $3, $4, $5, $6)",
@@ -37,15 +49,15 @@ pub async fn create(db: &Db, s: &NewSession<'_>, refresh_hash: &str, now: UnixTi
     .bind(s.user_agent)
     .bind(s.ip)
     .bind(AuthMethod::encode(s.methods))
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES ($1, $2, $3)")
         .bind(refresh_hash)
         .bind(s.id.as_str())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// A stored refresh token with its session.
@@ -220,15 +232,21 @@ pub async fn standing(db: &Db, user_id: &UserId, session_id: &SessionId) -> Resu
     .transpose()
 }
 
-/// Marks live session `session_id` as just re-authenticated. Returns
-/// whether it was live.
+/// Marks live session `session_id` as just re-authenticated, signed in
+/// by `methods` from now on. Returns whether it was live.
 ///
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip(db))]
-pub async fn reauthenticate(db: &Db, session_id: &SessionId, now: UnixTime) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+pub async fn reauthenticate(
+    db: &Db,
+    session_id: &SessionId,
+    methods: &[AuthMethod],
+    now: UnixTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE sessions SET authenticated_at = $1, amr = $2 WHERE id = $3 AND revoked_at IS NULL")
         .bind(now)
+        .bind(AuthMethod::encode(methods))
         .bind(session_id.as_str())
         .execute(db.pool())
         .await?;

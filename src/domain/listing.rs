@@ -74,10 +74,15 @@ pub enum AuditKind {
     SessionsEnded,
     /// Too many guesses: an account or an address was locked for a while.
     Throttled,
+    /// A code typed after the password (or to confirm who one is).
+    SecondStep,
+    FactorAdded,
+    FactorRemoved,
+    RecoveryCodesRenewed,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 18] = [
         Self::SignIn,
         Self::SignOut,
         Self::Refresh,
@@ -92,6 +97,10 @@ impl AuditKind {
         Self::Enable,
         Self::SessionsEnded,
         Self::Throttled,
+        Self::SecondStep,
+        Self::FactorAdded,
+        Self::FactorRemoved,
+        Self::RecoveryCodesRenewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -110,6 +119,10 @@ impl AuditKind {
             Self::Enable => "enable",
             Self::SessionsEnded => "sessions_ended",
             Self::Throttled => "throttled",
+            Self::SecondStep => "second_step",
+            Self::FactorAdded => "factor_added",
+            Self::FactorRemoved => "factor_removed",
+            Self::RecoveryCodesRenewed => "recovery_codes_renewed",
         }
     }
 
@@ -134,6 +147,10 @@ impl AuditKind {
             Self::Enable => "Account enabled",
             Self::SessionsEnded => "Sessions ended",
             Self::Throttled => "Throttle triggered",
+            Self::SecondStep => "Second step",
+            Self::FactorAdded => "Second factor added",
+            Self::FactorRemoved => "Second factor removed",
+            Self::RecoveryCodesRenewed => "New recovery codes",
         }
     }
 }

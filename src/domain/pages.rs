@@ -101,6 +101,9 @@ macro_rules! pages {
 pages! {
     Home at "/" for Rule::ANYONE;
     Login at "/login" for Rule::ANYONE;
+    /// The code after the password, for an account with a second factor
+    /// (the pending sign-in's cookie is the credential).
+    SecondStep at "/login/code" for Rule::ANYONE;
     Register at "/register" for Rule::ANYONE;
     /// Setting a new password with a reset link (the link is the credential).
     Reset at "/reset" for Rule::ANYONE;
@@ -108,6 +111,8 @@ pages! {
     Sessions at "/sessions" for Rule::SIGNED_IN;
     /// Changing the password.
     Account at "/account" for Rule::RECENT_SIGN_IN;
+    /// Two-step sign-in: the authenticator app and recovery codes.
+    TwoStep at "/account/two-step" for Rule::RECENT_SIGN_IN;
     /// Confirming the password before a sensitive action.
     Reauth at "/reauth" for Rule::SIGNED_IN;
     /// The administrators' list of accounts.
@@ -137,6 +142,11 @@ fn is_under(path: &str, page: &str) -> bool {
 /// The sign-in page, bringing the person back to `next` afterwards.
 pub fn sign_in_url(next: &str) -> String {
     with_next(Page::Login, next)
+}
+
+/// The page asking for the code after the password, then going on to `next`.
+pub fn second_step_url(next: &str) -> String {
+    with_next(Page::SecondStep, next)
 }
 
 /// The page to confirm one's password, then go on to `next`.

@@ -10,6 +10,9 @@ pub enum AuthMethod {
     /// A password.
     #[serde(rename = "pwd")]
     Password,
+    /// A one-time code: from an authenticator app, or a recovery code.
+    #[serde(rename = "otp")]
+    OneTimeCode,
 }
 
 impl AuthMethod {
@@ -17,6 +20,16 @@ impl AuthMethod {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Password => "pwd",
+            Self::OneTimeCode => "otp",
+        }
+    }
+
+    /// Whether it is a second factor: what a policy that requires two
+    /// factors looks for in a session.
+    pub fn is_second_factor(self) -> bool {
+        match self {
+            Self::Password => false,
+            Self::OneTimeCode => true,
         }
     }
 
@@ -24,6 +37,7 @@ impl AuthMethod {
     pub fn describe(self) -> &'static str {
         match self {
             Self::Password => "a password",
+            Self::OneTimeCode => "a one-time code",
         }
     }
 
@@ -40,6 +54,7 @@ impl AuthMethod {
             .split_whitespace()
             .filter_map(|name| match name {
                 "pwd" => Some(Self::Password),
+                "otp" => Some(Self::OneTimeCode),
                 _ => None,
             })
             .collect()
@@ -131,6 +146,9 @@ mod method_tests {
         assert_eq!(AuthMethod::decode("pwd"), [AuthMethod::Password]);
         assert_eq!(AuthMethod::decode("hwk-from-the-future pwd"), [AuthMethod::Password]);
         assert!(AuthMethod::decode("").is_empty());
+        let both = [AuthMethod::Password, AuthMethod::OneTimeCode];
+        assert_eq!(AuthMethod::decode(&AuthMethod::encode(&both)), both);
+        assert_eq!(AuthMethod::encode(&both), "pwd otp");
         assert_eq!(serde_json::to_string(&[AuthMethod::Password]).unwrap(), r#"["pwd"]"#);
     }
 }

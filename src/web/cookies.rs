@@ -17,6 +17,10 @@ pub const REFRESH_COOKIE: &str = "__Host-gatehouse-refresh";
 /// The one-time message for the next page ([`crate::flash::Flash`]).
 pub const FLASH_COOKIE: &str = "__Host-gatehouse-flash";
 
+/// The credential of a password sign-in waiting for its second step: it
+/// is not a session, and nothing but the second step reads it.
+pub const SECOND_STEP_COOKIE: &str = "__Host-gatehouse-step";
+
 /// A flash lives until the next page load, and at most this long.
 const FLASH_SECONDS: i64 = 60;
 
@@ -35,6 +39,22 @@ pub fn set_refresh(token: &str, max_age: i64) -> HeaderValue {
 /// refresh cookie lives as long as the session may idle.
 pub fn set_session(tokens: &crate::accounts::SessionTokens, refresh_idle_ttl: i64) -> [HeaderValue; 2] {
     [set_access(&tokens.access.token, tokens.access.lifetime()), set_refresh(tokens.refresh.expose(), refresh_idle_ttl)]
+}
+
+/// A `Set-Cookie` value carrying a second step's credential, as long as
+/// it lives.
+pub fn set_second_step(step: &crate::accounts::PendingStep) -> HeaderValue {
+    build(SECOND_STEP_COOKIE, step.token.expose(), step.expires_in)
+}
+
+/// A `Set-Cookie` value that deletes it once the step is over.
+pub fn clear_second_step() -> HeaderValue {
+    build(SECOND_STEP_COOKIE, "", 0)
+}
+
+/// The second step's credential the request carries.
+pub fn read_second_step(headers: &HeaderMap) -> Option<String> {
+    read(headers, SECOND_STEP_COOKIE)
 }
 
 /// `Set-Cookie` values that delete both cookies.

@@ -15,6 +15,7 @@ mod downstream;
 mod helpers;
 mod instances;
 mod keys;
+mod mfa;
 mod openapi;
 mod outage;
 mod pages;

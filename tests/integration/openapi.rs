@@ -31,7 +31,9 @@ fn required_fields(doc: &Value, op: &Value) -> Option<Vec<String>> {
     let reference = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()?;
     let name = reference.rsplit('/').next().unwrap();
     let schema = &doc["components"]["schemas"][name];
-    Some(schema["required"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect())
+    // A body whose fields are all optional (one of several) lists none.
+    let required = schema["required"].as_array().map(Vec::as_slice).unwrap_or_default();
+    Some(required.iter().map(|f| f.as_str().unwrap().to_owned()).collect())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

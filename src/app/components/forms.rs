@@ -86,6 +86,11 @@ fn shown_error() -> Signal<Option<AppError>> {
     }
 }
 
+/// Recovery codes a plain form post made, in this page load's flash.
+pub fn flashed_recovery_codes() -> Option<Vec<String>> {
+    use_context::<FlashNow>().and_then(|f| f.0.recovery_codes)
+}
+
 /// The username the refused plain post carried, to type it in again.
 fn kept_username() -> Option<String> {
     use_context::<FlashNow>().and_then(|f| f.0.username)

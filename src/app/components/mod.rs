@@ -7,7 +7,7 @@ mod guarded;
 mod layout;
 
 pub use error_page::ErrorPage;
-pub use forms::{Field, FormError, Submit, WithFlash, form_feedback};
+pub use forms::{Field, FormError, Submit, WithFlash, flashed_recovery_codes, form_feedback};
 pub use guarded::Guarded;
 pub use layout::{Layout, PageFrame};
 

@@ -2,6 +2,7 @@ use crate::app::components::{Field, FormError, Submit, WithFlash, form_feedback}
 use crate::app::server::session::{ChangePassword, PASSWORD_CHANGED};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 /// Account settings: changing the password.
 #[component]
@@ -44,6 +45,11 @@ pub fn AccountPage() -> impl IntoView {
                 <Submit pending label="Change password" pending_label="Changing password…" testid="change-password" />
             </ActionForm>
             </WithFlash>
+        </section>
+        <section class="card" aria-labelledby="two-step-link-title">
+            <h2 id="two-step-link-title">"Two-step sign-in"</h2>
+            <p class="muted">"Ask for a code from an authenticator app after your password."</p>
+            <A href="/account/two-step" attr:class="button" attr:data-testid="two-step-link">"Manage two-step sign-in"</A>
         </section>
     }
 }

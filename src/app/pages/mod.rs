@@ -11,7 +11,9 @@ mod not_found;
 mod reauth;
 mod register;
 mod reset;
+mod second_step;
 mod sessions;
+mod two_step;
 
 pub use account::AccountPage;
 pub use accounts::AccountsPage;
@@ -23,4 +25,6 @@ pub use not_found::NotFoundPage;
 pub use reauth::ReauthPage;
 pub use register::RegisterPage;
 pub use reset::ResetPage;
+pub use second_step::SecondStepPage;
 pub use sessions::SessionsPage;
+pub use two_step::TwoStepPage;

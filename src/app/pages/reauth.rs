@@ -3,6 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::app::components::{Field, FormError, PageFrame, Submit, WithFlash, form_feedback};
+use crate::app::server::factors::can_confirm_with_code;
 use crate::app::server::session::Reauthenticate;
 
 /// "Confirm it's you": asked before sensitive actions when the sign-in is
@@ -15,6 +16,7 @@ pub fn ReauthPage() -> impl IntoView {
     let frame = PageFrame::here();
     let pending = action.pending();
     form_feedback(action);
+    let with_code = Resource::new_blocking(|| (), |_| can_confirm_with_code());
     view! {
         <Title text="Confirm your password" />
         <section class="card" aria-labelledby="reauth-title">
@@ -37,6 +39,21 @@ pub fn ReauthPage() -> impl IntoView {
                 <FormError />
                 <Submit pending label="Continue" pending_label="Checking…" testid="reauth-submit" />
             </ActionForm>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    with_code.await.unwrap_or(false).then(|| view! {
+                        <ActionForm action=action attr:class="alt-form">
+                            <p class="or">"Or use a code from your authenticator app, or a recovery code:"</p>
+                            <input type="hidden" name="next" value=next />
+                            <input type="hidden" name="password" value="" />
+                            <Field id="code" label="Code" autocomplete="one-time-code" maxlength=40 />
+                            <button type="submit" class="button" disabled=move || pending.get() data-testid="reauth-code-submit">
+                                "Continue with the code"
+                            </button>
+                        </ActionForm>
+                    })
+                })}
+            </Suspense>
             </WithFlash>
         </section>
     }

@@ -4,6 +4,7 @@
 //! `accounts`, and sets cookies and redirects.
 
 pub mod admin_actions;
+pub mod factors;
 pub mod session;
 
 #[cfg(feature = "ssr")]

@@ -20,14 +20,27 @@ pub struct Viewer {
 }
 
 /// Signs in, sets the access and refresh cookies, then redirects to `next`
-/// when it is a safe local path, else to the dashboard.
+/// when it is a safe local path, else to the dashboard. For an account
+/// with a second factor it sets only the pending sign-in's cookie and
+/// goes to the page that asks for the code.
 #[server(prefix = "/_fn", endpoint = "login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::domain::safe_next_path;
+    use crate::accounts::SignIn;
+    use crate::domain::{safe_next_path, second_step_url};
+    use crate::web::cookies;
     let state = ssr::state()?;
-    let signed_in = crate::accounts::sign_in(&state, &username, &password, &ssr::client()?).await?;
-    ssr::set_cookies(crate::web::cookies::set_session(&signed_in, state.refresh.idle_ttl));
-    leptos_axum::redirect(safe_next_path(next.as_deref()));
+    let next = safe_next_path(next.as_deref());
+    match crate::accounts::sign_in(&state, &username, &password, &ssr::client()?).await? {
+        SignIn::Session(tokens) => {
+            ssr::set_cookies(cookies::set_session(&tokens, state.refresh.idle_ttl));
+            ssr::set_cookies([cookies::clear_second_step()]);
+            leptos_axum::redirect(next);
+        }
+        SignIn::SecondStep(step) => {
+            ssr::set_cookies([cookies::set_second_step(&step)]);
+            leptos_axum::redirect(&second_step_url(next));
+        }
+    }
     Ok(())
 }
 
@@ -135,13 +148,19 @@ pub async fn change_password(
 /// What a successful password change says.
 pub const PASSWORD_CHANGED: &str = "Your password was changed. Every other session has been signed out.";
 
-/// Confirms the signed-in person's password before sensitive actions,
-/// then returns them to `next`.
+/// Confirms who the signed-in person is before sensitive actions, by
+/// password, or by a code when the password is left empty, then returns
+/// them to `next`.
 #[server(prefix = "/_fn", endpoint = "reauth")]
-pub async fn reauthenticate(password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn reauthenticate(password: String, code: Option<String>, next: Option<String>) -> Result<(), AppError> {
+    use crate::accounts::Confirmation;
     use crate::domain::safe_next_path;
     let (state, user) = ssr::allowed(Page::Reauth).await?;
-    let access = crate::accounts::reauthenticate(&state, &user, &password, &ssr::client()?).await?;
+    let confirmation = match code.as_deref().map(str::trim) {
+        Some(code) if password.is_empty() && !code.is_empty() => Confirmation::Code(code),
+        _ => Confirmation::Password(&password),
+    };
+    let access = crate::accounts::reauthenticate(&state, &user, confirmation, &ssr::client()?).await?;
     ssr::set_cookies([crate::web::cookies::set_access(&access.token, access.lifetime())]);
     leptos_axum::redirect(safe_next_path(next.as_deref()));
     Ok(())

@@ -84,7 +84,8 @@ pub fn back_with_error(page: &str, error: &AppError) {
     redirect_with(page, &Flash::failed(error.clone(), None));
 }
 
-fn redirect_with(path: &str, flash: &Flash) {
+/// Sends the browser to `path`, which shows `flash` once.
+pub fn redirect_with(path: &str, flash: &Flash) {
     set_cookies(cookies::set_flash(flash));
     leptos_axum::redirect(path);
 }

@@ -1,0 +1,149 @@
+import { test, expect, type Page } from "@playwright/test";
+import { createHmac } from "node:crypto";
+import { Dashboard, LoginPage, hydrated, registerAndSignIn } from "./pages";
+
+/** RFC 4648 base32, as the page shows the key (spaces between groups). */
+function base32(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of text.replace(/\s+/g, "").toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** RFC 6238 with SHA-1, 6 digits and 30-second steps: what an authenticator app computes. */
+function totp(secret: Buffer, at = Date.now()): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac("sha1", secret).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return value.toString().padStart(6, "0");
+}
+
+/** Turns the authenticator app on from the two-step page; returns its secret and the recovery codes. */
+async function turnOn(page: Page): Promise<{ secret: Buffer; codes: string[] }> {
+  await page.goto("/account/two-step");
+  await hydrated(page);
+  await expect(page.getByTestId("totp-status")).toContainText("off");
+  await page.getByTestId("totp-begin").click();
+  await expect(page.getByTestId("totp-pending")).toBeVisible();
+  await expect(page.locator(".qr svg")).toBeVisible();
+  const secret = base32(await page.getByTestId("totp-secret").innerText());
+  expect(secret.length).toBe(20);
+  await page.screenshot({ path: "screenshots/two-step-setup.png", fullPage: true });
+  await page.getByLabel("Code from the app").fill(totp(secret));
+  await page.getByTestId("totp-confirm").click();
+  await expect(page.getByTestId("recovery-codes")).toBeVisible();
+  const codes = await page.getByTestId("recovery-code").allInnerTexts();
+  expect(codes).toHaveLength(10);
+  expect(new Set(codes).size).toBe(10);
+  await expect(page.getByTestId("totp-status")).toContainText("on");
+  await expect(page.getByTestId("recovery-left")).toHaveText("10 recovery codes left.");
+  await page.screenshot({ path: "screenshots/two-step-codes.png", fullPage: true });
+  return { secret, codes };
+}
+
+async function signOut(page: Page) {
+  await page.goto("/dashboard");
+  await hydrated(page);
+  await new Dashboard(page).signOut();
+  await expect(page).toHaveURL(/\/login$/);
+}
+
+/** The code the app shows in the next 30-second step: never the one just used. */
+function nextCode(secret: Buffer): string {
+  return totp(secret, Date.now() + 30_000);
+}
+
+test("an authenticator app is turned on, then asked for after the password", async ({ page }) => {
+  const name = await registerAndSignIn(page);
+  const { secret } = await turnOn(page);
+  await signOut(page);
+
+  // Hydrated: the password leads to the code, and the code to the page asked for.
+  const login = new LoginPage(page);
+  await login.open("?next=%2Fsessions");
+  await login.signIn(name);
+  await expect(page).toHaveURL(/\/login\/code\?next=%2Fsessions$/);
+  await hydrated(page);
+  await page.getByLabel("Code", { exact: true }).fill("000000");
+  await page.getByTestId("code-submit").click();
+  await expect(page.getByTestId("code-error")).toContainText("not correct");
+  await expect(page.getByLabel("Code", { exact: true })).toHaveValue("");
+  await page.screenshot({ path: "screenshots/two-step-sign-in.png", fullPage: true });
+  await page.getByLabel("Code", { exact: true }).fill(nextCode(secret));
+  await page.getByTestId("code-submit").click();
+  await expect(page).toHaveURL(/\/sessions$/);
+  await expect(page.getByTestId("session").filter({ hasText: "This device" })).toContainText("a one-time code");
+
+});
+
+test("a recovery code signs in once, and turning the app off goes back to the password alone", async ({ page }) => {
+  const name = await registerAndSignIn(page);
+  const { codes } = await turnOn(page);
+  await signOut(page);
+
+  const login = new LoginPage(page);
+  await login.open();
+  await login.signIn(name);
+  await expect(page).toHaveURL(/\/login\/code/);
+  await hydrated(page);
+  await page.getByLabel("Code", { exact: true }).fill(codes[0].toUpperCase());
+  await page.getByTestId("code-submit").click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+
+  await page.goto("/account/two-step");
+  await expect(page.getByTestId("recovery-left")).toHaveText("9 recovery codes left.");
+  await hydrated(page);
+  await page.getByTestId("recovery-renew").click();
+  await expect(page.getByTestId("recovery-codes")).toBeVisible();
+  const renewed = await page.getByTestId("recovery-code").allInnerTexts();
+  expect(renewed).not.toContain(codes[1]);
+  await expect(page.getByTestId("recovery-left")).toHaveText("10 recovery codes left.");
+
+  await page.getByTestId("totp-disable").click();
+  await expect(page.getByTestId("totp-status")).toContainText("off");
+  await signOut(page);
+  await login.open();
+  await login.signIn(name);
+  await expect(page).toHaveURL(/\/dashboard$/);
+});
+
+test("without JavaScript: the app is turned on, the codes are shown once, and the code follows the password", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const name = await registerAndSignIn(page, false);
+  await page.goto("/account/two-step");
+  await page.getByTestId("totp-begin").click();
+  await expect(page).toHaveURL(/\/account\/two-step$/);
+  const secret = base32(await page.getByTestId("totp-secret").innerText());
+  await page.getByLabel("Code from the app").fill(totp(secret));
+  await page.getByTestId("totp-confirm").click();
+  await expect(page).toHaveURL(/\/account\/two-step$/);
+  await expect(page.getByTestId("recovery-code")).toHaveCount(10);
+  await expect(page.getByTestId("totp-status")).toContainText("on");
+  await page.reload();
+  await expect(page.getByTestId("recovery-code")).toHaveCount(0);
+
+  await page.goto("/dashboard");
+  await page.getByTestId("sign-out").click();
+  await expect(page).toHaveURL(/\/login$/);
+  const login = new LoginPage(page, false);
+  await login.signIn(name);
+  await expect(page).toHaveURL(/\/login\/code\?next=%2Fdashboard$/);
+  // The pending sign-in opens nothing.
+  await page.goto("/sessions");
+  await expect(page).toHaveURL(/\/login\?next=%2Fsessions$/);
+  await page.goto("/login/code?next=%2Fsessions");
+  await page.getByLabel("Code", { exact: true }).fill(totp(secret));
+  await page.getByTestId("code-submit").click();
+  await expect(page.getByTestId("code-error")).toContainText(/already used|not correct/);
+  await page.getByLabel("Code", { exact: true }).fill(nextCode(secret));
+  await page.getByTestId("code-submit").click();
+  await expect(page).toHaveURL(/\/sessions$/);
+  await context.close();
+});
