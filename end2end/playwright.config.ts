@@ -12,6 +12,9 @@ const baseURL = `http://127.0.0.1:${port}`;
 // re-authentication tests.
 const shortPort = port + 1;
 const shortURL = `http://127.0.0.1:${shortPort}`;
+// A third that requires two-step sign-in of everyone (GATEHOUSE_REQUIRE_MFA).
+const strictPort = port + 2;
+const strictURL = `http://127.0.0.1:${strictPort}`;
 
 // Each server's data directory, decided once in the runner and inherited
 // by the workers, so a test can run the account command line against the
@@ -81,7 +84,8 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "chromium", use: { ...devices["Desktop Chrome"] }, testIgnore: /lifecycle/ },
+    { name: "chromium", use: { ...devices["Desktop Chrome"] }, testIgnore: /lifecycle|required-two-step/ },
+    { name: "two-step required", use: { ...devices["Desktop Chrome"], baseURL: strictURL }, testMatch: /required-two-step/ },
     { name: "short-lived tokens", use: { ...devices["Desktop Chrome"], baseURL: shortURL }, testMatch: /lifecycle/ },
   ],
   webServer: [
@@ -91,5 +95,6 @@ export default defineConfig({
       GATEHOUSE_CLOCK_LEEWAY_SECS: "0",
       GATEHOUSE_REAUTH_WINDOW_SECS: "6",
     }),
+    server(strictPort, { GATEHOUSE_REQUIRE_MFA: "all" }),
   ],
 });

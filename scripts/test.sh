@@ -51,12 +51,14 @@ step "end-to-end tests (Playwright, Chromium, release build)" "3 min"
 # The servers' data and logs live here, so the log check below can read them.
 e2e="$(mktemp -d)"
 at_exit rm -rf "$e2e"
-export GATEHOUSE_E2E_LOG_DIR="$e2e/logs" GATEHOUSE_E2E_DATA_3100="$e2e/data-3100" GATEHOUSE_E2E_DATA_3101="$e2e/data-3101"
+export GATEHOUSE_E2E_LOG_DIR="$e2e/logs" GATEHOUSE_E2E_DATA_3100="$e2e/data-3100" GATEHOUSE_E2E_DATA_3101="$e2e/data-3101" \
+  GATEHOUSE_E2E_DATA_3102="$e2e/data-3102"
 mkdir -p "$GATEHOUSE_E2E_LOG_DIR"
 (cd end2end && npx playwright test) 2>&1 | tee -a "$results"
 
 step "no secret in the servers' logs of that run" "1 s"
-(cd end2end && node check-logs.mjs "$GATEHOUSE_E2E_LOG_DIR" "$GATEHOUSE_E2E_DATA_3100" "$GATEHOUSE_E2E_DATA_3101") 2>&1 \
+(cd end2end && node check-logs.mjs "$GATEHOUSE_E2E_LOG_DIR" "$GATEHOUSE_E2E_DATA_3100" "$GATEHOUSE_E2E_DATA_3101" \
+  "$GATEHOUSE_E2E_DATA_3102") 2>&1 \
   | tee -a "$results" || true
 steps_done
 

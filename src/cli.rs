@@ -110,6 +110,8 @@ pub enum UserCommand {
     EndSessions { username: String },
     /// Print a single-use password-reset link for an account.
     ResetLink { username: String },
+    /// Remove every second factor of an account and end its sessions.
+    ResetTwoStep { username: String },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -183,6 +185,15 @@ async fn execute(state: &AppState, command: UserCommand) -> Result<String, AppEr
             let id = administer::find(state, &username).await?;
             let n = administer::end_sessions(state, Actor::CommandLine, &id, &client).await?;
             Ok(format!("Ended {n} session(s) of '{username}'."))
+        }
+        UserCommand::ResetTwoStep { username } => {
+            let id = administer::find(state, &username).await?;
+            let done = administer::reset_factors(state, Actor::CommandLine, &id, &client).await?;
+            Ok(changed(
+                done,
+                format!("Two-step sign-in of '{username}' is reset; every session has ended."),
+                format!("'{username}' had no two-step sign-in."),
+            ))
         }
         UserCommand::ResetLink { username } => {
             let id = administer::find(state, &username).await?;

@@ -23,6 +23,11 @@ pub enum AppError {
     /// person confirms their password and tries again.
     #[error("For your security, confirm your password to continue.")]
     ReauthRequired,
+    /// Signed in, but this account must have two-step sign-in
+    /// (`GATEHOUSE_REQUIRE_MFA`) and this session has shown no second
+    /// factor: the person sets one up, or confirms with it.
+    #[error("Your account needs two-step sign-in. Set it up to continue.")]
+    SecondFactorRequired,
     /// Authenticated (or not needed), but not allowed.
     #[error("{0}")]
     Forbidden(String),
@@ -65,7 +70,7 @@ impl AppError {
         match self {
             Self::Invalid { .. } => 400,
             Self::BadCredentials | Self::Unauthorized(_) | Self::ReauthRequired => 401,
-            Self::Forbidden(_) => 403,
+            Self::Forbidden(_) | Self::SecondFactorRequired => 403,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::MethodNotAllowed => 405,
@@ -139,6 +144,7 @@ impl From<crate::domain::Refusal> for AppError {
             Refusal::SignIn => Self::Unauthorized("Sign in to continue.".into()),
             Refusal::Reauthenticate => Self::ReauthRequired,
             Refusal::Forbidden => Self::Forbidden("You do not have permission to do that.".into()),
+            Refusal::SetUpSecondFactor => Self::SecondFactorRequired,
         }
     }
 }

@@ -1,28 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
-import { createHmac } from "node:crypto";
 import { Dashboard, LoginPage, hydrated, registerAndSignIn } from "./pages";
-
-/** RFC 4648 base32, as the page shows the key (spaces between groups). */
-function base32(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of text.replace(/\s+/g, "").toUpperCase()) {
-    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  }
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-/** RFC 6238 with SHA-1, 6 digits and 30-second steps: what an authenticator app computes. */
-function totp(secret: Buffer, at = Date.now()): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
-  const mac = createHmac("sha1", secret).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0xf;
-  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return value.toString().padStart(6, "0");
-}
+import { base32, nextCode, totp } from "./totp";
 
 /** Turns the authenticator app on from the two-step page; returns its secret and the recovery codes. */
 async function turnOn(page: Page): Promise<{ secret: Buffer; codes: string[] }> {
@@ -52,11 +30,6 @@ async function signOut(page: Page) {
   await hydrated(page);
   await new Dashboard(page).signOut();
   await expect(page).toHaveURL(/\/login$/);
-}
-
-/** The code the app shows in the next 30-second step: never the one just used. */
-function nextCode(secret: Buffer): string {
-  return totp(secret, Date.now() + 30_000);
 }
 
 test("an authenticator app is turned on, then asked for after the password", async ({ page }) => {

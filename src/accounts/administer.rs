@@ -18,7 +18,7 @@ use crate::state::AppState;
 
 /// Reading the lists needs the admin role, at any age of sign-in (the
 /// pages showing them ask for a recent one: `domain::pages`).
-const READ_LISTS: Rule = Rule { access: Access::Admin, fresh: false };
+const READ_LISTS: Rule = Rule { access: Access::Admin, fresh: false, setup: false };
 
 /// Who is acting.
 #[derive(Clone, Copy, Debug)]
@@ -40,7 +40,7 @@ impl Actor<'_> {
     /// An administrator who signed in recently, or the command line.
     fn authorise(&self, state: &AppState) -> Result<(), AppError> {
         if let Self::Admin(user) = self {
-            user.may(Rule::ADMIN, state.clock.now(), state.accounts.reauth_window)?;
+            user.may(Rule::ADMIN, state.clock.now(), &state.accounts)?;
         }
         Ok(())
     }
@@ -77,7 +77,7 @@ pub async fn list_users(
     search: Option<&str>,
     page: Option<u32>,
 ) -> Result<Paged<UserSummary>, AppError> {
-    admin.may(READ_LISTS, state.clock.now(), state.accounts.reauth_window)?;
+    admin.may(READ_LISTS, state.clock.now(), &state.accounts)?;
     let search = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(64).collect::<String>());
     users::list(&state.db, search.as_deref(), Paged::<UserSummary>::clamp(page)).await.map_err(AppError::from)
 }
@@ -98,7 +98,7 @@ pub struct AuditQuery {
 /// [`AppError::Forbidden`] for anyone but an administrator,
 /// [`AppError::Invalid`] for an unknown kind or outcome.
 pub async fn audit_log(state: &AppState, admin: &CurrentUser, q: &AuditQuery) -> Result<Paged<AuditEntry>, AppError> {
-    admin.may(READ_LISTS, state.clock.now(), state.accounts.reauth_window)?;
+    admin.may(READ_LISTS, state.clock.now(), &state.accounts)?;
     let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let kind = match blank(&q.kind) {
         None => None,
@@ -202,6 +202,28 @@ pub async fn end_sessions(
     note(state, &admin_event(AuditKind::SessionsEnded, &actor, client, target_id, &detail, now)).await;
     tracing::info!(user_id = %target_id, ended = n, "sessions ended by an administrator");
     Ok(n)
+}
+
+/// Removes every second factor of `target_id` and ends its sessions, for
+/// a person who lost their phone and their recovery codes. Returns whether
+/// there was one. The person signs in with the password alone next time
+/// (or, if the policy requires a factor, is asked to set one up).
+///
+/// # Errors
+/// [`AppError::Forbidden`] for one's own account, [`AppError::ReauthRequired`].
+pub async fn reset_factors(
+    state: &AppState,
+    actor: Actor<'_>,
+    target_id: &UserId,
+    client: &Client,
+) -> Result<bool, AppError> {
+    actor.authorise(state)?;
+    actor.not_self(target_id, "reset the two-step sign-in of")?;
+    let now = state.clock.now();
+    let event = admin_event(AuditKind::FactorsReset, &actor, client, target_id, "every session ended", now);
+    let done = crate::db::factors::reset(&state.db, target_id, &event).await?;
+    tracing::info!(user_id = %target_id, done, "second factors reset by an administrator");
+    Ok(done)
 }
 
 /// A freshly issued reset link.

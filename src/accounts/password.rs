@@ -27,7 +27,7 @@ pub async fn change_password(
     current: &str,
     client: &Client,
 ) -> Result<u64, AppError> {
-    user.may(Rule::RECENT_SIGN_IN, state.clock.now(), state.accounts.reauth_window)?;
+    user.may(Rule::RECENT_SIGN_IN, state.clock.now(), &state.accounts)?;
     let current = Password::parse_attempt(current).map_err(|e| AppError::invalid("current_password", e))?;
     let username = Username::parse(&user.username).map_err(|_| AppError::unexpected())?;
     let new = form.parse(&username)?;

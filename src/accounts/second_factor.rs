@@ -73,7 +73,7 @@ pub async fn totp_status(state: &AppState, user: &CurrentUser) -> Result<TotpSta
 /// already, [`AppError::Unavailable`] without a master key.
 pub async fn begin_totp(state: &AppState, user: &CurrentUser) -> Result<TotpSetup, AppError> {
     let now = state.clock.now();
-    user.may(Rule::RECENT_SIGN_IN, now, state.accounts.reauth_window)?;
+    user.may(Rule::SETUP, now, &state.accounts)?;
     let secret = TotpSecret::generate().map_err(|e| AppError::internal(&e))?;
     let sealed = state.keys.seal(secret.as_bytes(), &context(&user.id)).map_err(secret_error)?;
     if !factors::begin_totp(&state.db, &user.id, &sealed, now).await? {
@@ -100,7 +100,7 @@ pub async fn confirm_totp(
     client: &Client,
 ) -> Result<(Vec<RecoveryCode>, Issued), AppError> {
     let now = state.clock.now();
-    user.may(Rule::RECENT_SIGN_IN, now, state.accounts.reauth_window)?;
+    user.may(Rule::SETUP, now, &state.accounts)?;
     let pending = factors::totp(&state.db, &user.id).await?.filter(|r| r.confirmed_at.is_none());
     let Some(pending) = pending else {
         return Err(AppError::Conflict("There is no authenticator app waiting to be confirmed. Start again.".into()));
@@ -133,13 +133,23 @@ pub async fn confirm_totp(
     Ok((codes, access))
 }
 
-/// Turns `user`'s authenticator app off, with its recovery codes.
+/// Turns `user`'s authenticator app off, with its recovery codes (or
+/// drops a pending one).
 ///
 /// # Errors
-/// [`AppError::ReauthRequired`], [`AppError::Conflict`] when it is off.
+/// [`AppError::ReauthRequired`], [`AppError::Conflict`] when it is off or
+/// the policy requires the account to keep it.
 pub async fn disable_totp(state: &AppState, user: &CurrentUser, client: &Client) -> Result<(), AppError> {
     let now = state.clock.now();
-    user.may(Rule::RECENT_SIGN_IN, now, state.accounts.reauth_window)?;
+    user.may(Rule::SETUP, now, &state.accounts)?;
+    let active = factors::totp(&state.db, &user.id).await?.is_some_and(|r| r.confirmed_at.is_some());
+    if active && state.accounts.second_factor.requires(user.role) {
+        return Err(AppError::Conflict(
+            "Your account must keep two-step sign-in: this server requires it. To move it to a new phone, \
+             ask an administrator to reset it."
+                .into(),
+        ));
+    }
     let mine = Some(user.id.as_str());
     let event = Event {
         actor_id: mine,
@@ -166,7 +176,7 @@ pub async fn renew_recovery_codes(
     client: &Client,
 ) -> Result<Vec<RecoveryCode>, AppError> {
     let now = state.clock.now();
-    user.may(Rule::RECENT_SIGN_IN, now, state.accounts.reauth_window)?;
+    user.may(Rule::SETUP, now, &state.accounts)?;
     let codes = RecoveryCode::generate_set().map_err(|e| AppError::internal(&e))?;
     let hashes: Vec<String> = codes.iter().map(RecoveryCode::hash).collect();
     let mine = Some(user.id.as_str());

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disable))
         .routes(routes!(enable))
         .routes(routes!(end_sessions))
+        .routes(routes!(reset_factors))
         .routes(routes!(reset_link))
         .routes(routes!(audit))
 }
@@ -115,6 +116,20 @@ async fn end_sessions(
 ) -> Result<Response, AppError> {
     let ended = administer::end_sessions(&state, Actor::Admin(&me), &id, &client).await?;
     Ok(no_store(Json(Ended { ended })))
+}
+
+/// Remove every second factor of an account (lost phone and recovery
+/// codes) and end its sessions.
+#[utoipa::path(delete, path = "/users/{id}/factors", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "The account's id")),
+    responses((status = 200, description = "`changed`: whether it had one", body = Changed), (status = 401, body = Message), (status = 403, body = Message)))]
+async fn reset_factors(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    client: Client,
+    Path(id): Path<UserId>,
+) -> Result<Response, AppError> {
+    let changed = administer::reset_factors(&state, Actor::Admin(&me), &id, &client).await?;
+    Ok(no_store(Json(Changed { changed })))
 }
 
 /// Issue a single-use password-reset link (older ones stop working).

@@ -14,10 +14,11 @@ use super::json::JsonBody;
 use super::schema::{Code, Factors, Message, RecoveryCodes, SecondStep, TokenPair, TotpEnrolment};
 use super::token_pair;
 use crate::accounts::{self, TotpStatus};
-use crate::auth::caller::{Client, CurrentUser};
+use crate::auth::caller::Client;
 use crate::auth::recovery::RecoveryCode;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::guard::SettingUp;
 use crate::web::respond::no_store;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -47,7 +48,7 @@ async fn second_step(State(state): State<AppState>, client: Client, body: JsonBo
 /// The caller's second factors.
 #[utoipa::path(get, path = "/mfa", tag = "factors", security(("bearer" = [])),
     responses((status = 200, body = Factors), (status = 401, body = Message)))]
-async fn factors(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
+async fn factors(State(state): State<AppState>, SettingUp(user): SettingUp) -> Result<Response, AppError> {
     let answer = match accounts::totp_status(&state, &user).await? {
         TotpStatus::Off => Factors { totp: "off", recovery_codes_left: 0 },
         TotpStatus::Pending(_) => Factors { totp: "pending", recovery_codes_left: 0 },
@@ -64,7 +65,7 @@ async fn factors(State(state): State<AppState>, user: CurrentUser) -> Result<Res
         (status = 401, description = "With `error=\"insufficient_user_authentication\"`: sign-in too old, call /api/reauth", body = Message),
         (status = 409, description = "One is on already", body = Message),
     ))]
-async fn begin_totp(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
+async fn begin_totp(State(state): State<AppState>, SettingUp(user): SettingUp) -> Result<Response, AppError> {
     let setup = accounts::begin_totp(&state, &user).await?;
     Ok(no_store(Json(TotpEnrolment { secret: setup.secret, otpauth_uri: setup.otpauth_uri })))
 }
@@ -80,7 +81,7 @@ async fn begin_totp(State(state): State<AppState>, user: CurrentUser) -> Result<
     ))]
 async fn confirm_totp(
     State(state): State<AppState>,
-    user: CurrentUser,
+    SettingUp(user): SettingUp,
     client: Client,
     body: JsonBody,
 ) -> Result<Response, AppError> {
@@ -97,7 +98,11 @@ async fn confirm_totp(
         (status = 401, body = Message),
         (status = 409, description = "It was off", body = Message),
     ))]
-async fn disable_totp(State(state): State<AppState>, user: CurrentUser, client: Client) -> Result<Response, AppError> {
+async fn disable_totp(
+    State(state): State<AppState>,
+    SettingUp(user): SettingUp,
+    client: Client,
+) -> Result<Response, AppError> {
     accounts::disable_totp(&state, &user, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
@@ -112,7 +117,7 @@ async fn disable_totp(State(state): State<AppState>, user: CurrentUser, client: 
     ))]
 async fn renew_recovery_codes(
     State(state): State<AppState>,
-    user: CurrentUser,
+    SettingUp(user): SettingUp,
     client: Client,
 ) -> Result<Response, AppError> {
     let codes = accounts::renew_recovery_codes(&state, &user, &client).await?;

@@ -27,6 +27,7 @@ use crate::error::AppError;
 use crate::keystore::KeySet;
 use crate::state::AppState;
 use crate::web::caller::{Authorization, authorization};
+use crate::web::guard::SettingUp;
 use crate::web::respond::no_store;
 use json::JsonBody;
 use schema::{
@@ -179,7 +180,11 @@ async fn refresh(State(state): State<AppState>, client: Client, headers: HeaderM
 /// End this session.
 #[utoipa::path(post, path = "/logout", tag = "sessions", security(("bearer" = [])),
     responses((status = 204, description = "The session has ended"), (status = 401, body = Message)))]
-async fn logout(State(state): State<AppState>, user: CurrentUser, client: Client) -> Result<Response, AppError> {
+async fn logout(
+    State(state): State<AppState>,
+    SettingUp(user): SettingUp,
+    client: Client,
+) -> Result<Response, AppError> {
     accounts::sign_out(&state, &user, &client).await?;
     Ok(no_store(StatusCode::NO_CONTENT))
 }
@@ -189,7 +194,7 @@ async fn logout(State(state): State<AppState>, user: CurrentUser, client: Client
     responses((status = 204, description = "Every session has ended"), (status = 401, body = Message)))]
 async fn logout_everywhere(
     State(state): State<AppState>,
-    user: CurrentUser,
+    SettingUp(user): SettingUp,
     client: Client,
 ) -> Result<Response, AppError> {
     accounts::sign_out_everywhere(&state, &user, false, &client).await?;
@@ -207,7 +212,7 @@ async fn logout_everywhere(
     ))]
 async fn reauthenticate(
     State(state): State<AppState>,
-    user: CurrentUser,
+    SettingUp(user): SettingUp,
     client: Client,
     body: JsonBody,
 ) -> Result<Response, AppError> {

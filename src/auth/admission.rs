@@ -52,9 +52,21 @@ impl CurrentUser {
     /// # Errors
     /// [`crate::error::AppError::Forbidden`] or
     /// [`crate::error::AppError::ReauthRequired`].
-    pub fn may(&self, rule: crate::domain::Rule, now: UnixTime, window: i64) -> Result<(), crate::error::AppError> {
-        let recent = || now.saturating_sub(self.authenticated_at) <= window;
-        rule.check(Some(self.role), recent).map_err(Into::into)
+    pub fn may(
+        &self,
+        rule: crate::domain::Rule,
+        now: UnixTime,
+        policy: &super::policy::AccountPolicy,
+    ) -> Result<(), crate::error::AppError> {
+        let recent = || now.saturating_sub(self.authenticated_at) <= policy.reauth_window;
+        let viewer = crate::domain::Viewer { role: self.role, owes_second_factor: self.owes_second_factor(policy) };
+        rule.check(Some(viewer), recent).map_err(Into::into)
+    }
+
+    /// Whether `policy` asks this person for a second factor that this
+    /// session has not shown.
+    pub fn owes_second_factor(&self, policy: &super::policy::AccountPolicy) -> bool {
+        policy.second_factor.requires(self.role) && !self.methods.iter().any(|m| m.is_second_factor())
     }
 
     /// The session this person holds.

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use super::proxies::TrustedProxies;
 use super::{ConfigError, LogFormat, Mode, Settings, Tls, origins, problem};
 use crate::auth::keys::KeyAlgorithm;
+use crate::auth::policy::SecondFactorPolicy;
 
 /// What a whole-number variable counts, for its error message.
 #[derive(Clone, Copy, Debug)]
@@ -207,6 +208,10 @@ impl Settings {
         s.master_key = vars.get("GATEHOUSE_MASTER_KEY").map(|v| SecretString::from(v.to_owned()));
         if let Some(alg) = vars.parsed("GATEHOUSE_JWT_ALGORITHM", "HS256 or EdDSA", KeyAlgorithm::parse)? {
             s.jwt_algorithm = alg;
+        }
+        let who = "'none', 'admins' or 'all'";
+        if let Some(rule) = vars.parsed("GATEHOUSE_REQUIRE_MFA", who, SecondFactorPolicy::parse)? {
+            s.accounts.second_factor = rule;
         }
         if let Some(iss) = vars.get("GATEHOUSE_JWT_ISSUER") {
             s.tokens.issuer = iss.to_owned();

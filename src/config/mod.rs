@@ -231,10 +231,17 @@ mod tests {
             ("GATEHOUSE_REAUTH_WINDOW_SECS", "300"),
             ("GATEHOUSE_RESET_TTL_SECS", "900"),
             ("GATEHOUSE_AUDIT_RETENTION_DAYS", "30"),
+            ("GATEHOUSE_REQUIRE_MFA", "admins"),
         ];
         let s = Settings::from_vars(vars(&env), site()).unwrap();
         assert_eq!(s.hash_params, HashParams { memory_kib: 65_536, iterations: 3, parallelism: 2 });
-        assert_eq!(s.accounts, AccountPolicy { reauth_window: 300, reset_ttl: 900, audit_retention: 30 * 86_400 });
+        let second_factor = crate::auth::policy::SecondFactorPolicy::Admins;
+        assert_eq!(
+            s.accounts,
+            AccountPolicy { reauth_window: 300, reset_ttl: 900, audit_retention: 30 * 86_400, second_factor }
+        );
+        let bad = Settings::from_vars(vars(&[("GATEHOUSE_REQUIRE_MFA", "yes")]), site()).unwrap_err();
+        assert!(bad.to_string().contains("GATEHOUSE_REQUIRE_MFA"), "{bad}");
         let d = Settings::from_vars(vars(&[]), site()).unwrap();
         assert_eq!((d.hash_params, d.accounts), (HashParams::OWASP, AccountPolicy::default()));
     }

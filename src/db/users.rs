@@ -192,7 +192,8 @@ pub async fn list(db: &Db, search: Option<&str>, page: u32) -> Result<Paged<User
         .try_get("n")?;
     let rows = sqlx::query(
         "SELECT u.id, u.username, u.role, u.disabled_at, u.created_at,
-                (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL) AS open_sessions
+                (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL) AS open_sessions,
+                (SELECT COUNT(*) FROM totp_factors t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS totp
          FROM users u
          WHERE u.username_key LIKE $1 ESCAPE '\\'
          ORDER BY u.username_key
@@ -213,6 +214,7 @@ pub async fn list(db: &Db, search: Option<&str>, page: u32) -> Result<Paged<User
                 disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
                 created_at: r.try_get("created_at")?,
                 open_sessions: r.try_get("open_sessions")?,
+                factors: if r.try_get::<i64, _>("totp")? > 0 { vec!["totp".to_owned()] } else { Vec::new() },
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;

@@ -17,6 +17,8 @@ pub struct UserSummary {
     pub created_at: i64,
     /// Sessions not yet ended (some may have run out of time already).
     pub open_sessions: i64,
+    /// Second factors the account has: `totp`.
+    pub factors: Vec<String>,
 }
 
 /// One page of a list, with what is needed to page through it.
@@ -79,10 +81,12 @@ pub enum AuditKind {
     FactorAdded,
     FactorRemoved,
     RecoveryCodesRenewed,
+    /// An administrator removed every second factor of an account.
+    FactorsReset,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::SignIn,
         Self::SignOut,
         Self::Refresh,
@@ -101,6 +105,7 @@ impl AuditKind {
         Self::FactorAdded,
         Self::FactorRemoved,
         Self::RecoveryCodesRenewed,
+        Self::FactorsReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -123,6 +128,7 @@ impl AuditKind {
             Self::FactorAdded => "factor_added",
             Self::FactorRemoved => "factor_removed",
             Self::RecoveryCodesRenewed => "recovery_codes_renewed",
+            Self::FactorsReset => "factors_reset",
         }
     }
 
@@ -151,6 +157,7 @@ impl AuditKind {
             Self::FactorAdded => "Second factor added",
             Self::FactorRemoved => "Second factor removed",
             Self::RecoveryCodesRenewed => "New recovery codes",
+            Self::FactorsReset => "Two-step sign-in reset",
         }
     }
 }

@@ -16,7 +16,7 @@ pub use display::{describe_user_agent, device_and_address, format_utc, query_str
 pub use ids::{SessionId, UserId};
 pub use listing::{AuditEntry, AuditKind, Paged, UserSummary};
 pub use next_path::{DEFAULT_AFTER_SIGN_IN, safe_next_path};
-pub use pages::{Access, Page, Refusal, Rule, reauth_url, second_step_url, sign_in_url};
+pub use pages::{Access, Page, Refusal, Rule, Viewer, reauth_url, second_step_url, sign_in_url};
 pub use password::{Password, PasswordError};
 pub use role::Role;
 pub use session::{AccountOverview, AuthMethod, SessionSummary, previous_sign_in};

@@ -25,13 +25,23 @@ pub struct Rule {
     /// Its purpose is a sensitive action, so the person must have signed in
     /// or confirmed their password within the re-authentication window.
     pub fresh: bool,
+    /// Open to a person who must set up a second factor and has not yet
+    /// (`GATEHOUSE_REQUIRE_MFA`): the way to set one up. Every other rule
+    /// refuses them.
+    pub setup: bool,
 }
 
 impl Rule {
-    pub const ANYONE: Self = Self { access: Access::Anyone, fresh: false };
-    pub const SIGNED_IN: Self = Self { access: Access::SignedIn, fresh: false };
-    pub const RECENT_SIGN_IN: Self = Self { access: Access::SignedIn, fresh: true };
-    pub const ADMIN: Self = Self { access: Access::Admin, fresh: true };
+    pub const ANYONE: Self = Self { access: Access::Anyone, fresh: false, setup: false };
+    pub const SIGNED_IN: Self = Self { access: Access::SignedIn, fresh: false, setup: false };
+    pub const RECENT_SIGN_IN: Self = Self { access: Access::SignedIn, fresh: true, setup: false };
+    pub const ADMIN: Self = Self { access: Access::Admin, fresh: true, setup: false };
+    /// Setting up a second factor: a recent sign-in, open to those who
+    /// must set one up.
+    pub const SETUP: Self = Self { access: Access::SignedIn, fresh: true, setup: true };
+    /// Confirming who one is: open to those who must set up a factor too
+    /// (setting one up needs a recent sign-in).
+    pub const CONFIRM: Self = Self { access: Access::SignedIn, fresh: false, setup: true };
 
     /// Whether `viewer` may pass: the one access rule of pages, server
     /// functions and the API. `fresh_enough` says whether the viewer's
@@ -39,19 +49,38 @@ impl Rule {
     ///
     /// # Errors
     /// The [`Refusal`] to answer with.
-    pub fn check(self, viewer: Option<Role>, fresh_enough: impl FnOnce() -> bool) -> Result<(), Refusal> {
-        let role = match (self.access, viewer) {
+    pub fn check(self, viewer: Option<Viewer>, fresh_enough: impl FnOnce() -> bool) -> Result<(), Refusal> {
+        let viewer = match (self.access, viewer) {
             (Access::Anyone, _) => return Ok(()),
             (_, None) => return Err(Refusal::SignIn),
-            (_, Some(role)) => role,
+            (_, Some(viewer)) => viewer,
         };
-        if self.access == Access::Admin && role != Role::Admin {
+        if self.access == Access::Admin && viewer.role != Role::Admin {
             return Err(Refusal::Forbidden);
+        }
+        if viewer.owes_second_factor && !self.setup {
+            return Err(Refusal::SetUpSecondFactor);
         }
         if self.fresh && !fresh_enough() {
             return Err(Refusal::Reauthenticate);
         }
         Ok(())
+    }
+}
+
+/// Who is signed in, as far as [`Rule::check`] cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    pub role: Role,
+    /// The policy asks this person for a second factor, and this session
+    /// has shown none.
+    pub owes_second_factor: bool,
+}
+
+impl Viewer {
+    /// A person the policy asks nothing more of.
+    pub const fn plain(role: Role) -> Self {
+        Self { role, owes_second_factor: false }
     }
 }
 
@@ -64,6 +93,9 @@ pub enum Refusal {
     Reauthenticate,
     /// Signed in, but this is not for them.
     Forbidden,
+    /// Signed in, but the policy asks for a second factor first: set one up
+    /// (or confirm with it), then come back.
+    SetUpSecondFactor,
 }
 
 /// Declares [`Page`] from one table: each page's variant, path and rule on
@@ -112,9 +144,9 @@ pages! {
     /// Changing the password.
     Account at "/account" for Rule::RECENT_SIGN_IN;
     /// Two-step sign-in: the authenticator app and recovery codes.
-    TwoStep at "/account/two-step" for Rule::RECENT_SIGN_IN;
-    /// Confirming the password before a sensitive action.
-    Reauth at "/reauth" for Rule::SIGNED_IN;
+    TwoStep at "/account/two-step" for Rule::SETUP;
+    /// Confirming the password (or a code) before a sensitive action.
+    Reauth at "/reauth" for Rule::CONFIRM;
     /// The administrators' list of accounts.
     Accounts at "/admin" for Rule::ADMIN;
     AuditLog at "/admin/audit" for Rule::ADMIN;
@@ -189,14 +221,31 @@ mod tests {
         let stale = || false;
         assert_eq!(Rule::ANYONE.check(None, stale), Ok(()));
         assert_eq!(Rule::SIGNED_IN.check(None, fresh), Err(Refusal::SignIn));
-        assert_eq!(Rule::SIGNED_IN.check(Some(Role::User), stale), Ok(()));
-        assert_eq!(Rule::RECENT_SIGN_IN.check(Some(Role::User), stale), Err(Refusal::Reauthenticate));
-        assert_eq!(Rule::RECENT_SIGN_IN.check(Some(Role::User), fresh), Ok(()));
+        assert_eq!(Rule::SIGNED_IN.check(Some(Viewer::plain(Role::User)), stale), Ok(()));
+        assert_eq!(Rule::RECENT_SIGN_IN.check(Some(Viewer::plain(Role::User)), stale), Err(Refusal::Reauthenticate));
+        assert_eq!(Rule::RECENT_SIGN_IN.check(Some(Viewer::plain(Role::User)), fresh), Ok(()));
         assert_eq!(Rule::ADMIN.check(None, fresh), Err(Refusal::SignIn));
         // A person who may never see it is not sent to confirm a password first.
-        assert_eq!(Rule::ADMIN.check(Some(Role::User), stale), Err(Refusal::Forbidden));
-        assert_eq!(Rule::ADMIN.check(Some(Role::Admin), stale), Err(Refusal::Reauthenticate));
-        assert_eq!(Rule::ADMIN.check(Some(Role::Admin), fresh), Ok(()));
+        assert_eq!(Rule::ADMIN.check(Some(Viewer::plain(Role::User)), stale), Err(Refusal::Forbidden));
+        assert_eq!(Rule::ADMIN.check(Some(Viewer::plain(Role::Admin)), stale), Err(Refusal::Reauthenticate));
+        assert_eq!(Rule::ADMIN.check(Some(Viewer::plain(Role::Admin)), fresh), Ok(()));
+    }
+
+    #[test]
+    fn a_person_who_owes_a_second_factor_reaches_only_the_way_to_set_one_up() {
+        let owing = |role| Some(Viewer { role, owes_second_factor: true });
+        let fresh = || true;
+        for page in Page::ALL {
+            let answer = page.rule().check(owing(Role::Admin), fresh);
+            let open = [Page::TwoStep, Page::Reauth].contains(page) || page.rule() == Rule::ANYONE;
+            assert_eq!(answer.is_ok(), open, "{page:?}");
+            if !open {
+                assert_eq!(answer, Err(Refusal::SetUpSecondFactor), "{page:?}");
+            }
+        }
+        // Not an administrator: still forbidden first, as for anyone.
+        assert_eq!(Rule::ADMIN.check(owing(Role::User), fresh), Err(Refusal::Forbidden));
+        assert_eq!(Rule::SETUP.check(owing(Role::User), || false), Err(Refusal::Reauthenticate));
     }
 
     #[test]
@@ -205,7 +254,7 @@ mod tests {
         assert_eq!(Page::AuditLog.rule(), Rule::ADMIN);
         assert!(Page::Account.rule().fresh);
         assert!(!Page::Dashboard.rule().fresh);
-        assert_eq!(Page::Reauth.rule(), Rule::SIGNED_IN);
+        assert_eq!(Page::Reauth.rule(), Rule::CONFIRM);
     }
 
     #[test]

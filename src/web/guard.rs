@@ -100,12 +100,32 @@ fn credential(headers: &HeaderMap) -> Result<String, AuthError> {
 }
 
 /// API handlers take the caller as an argument: access token only, no
-/// silent refresh (API clients call `/api/refresh` themselves).
+/// silent refresh (API clients call `/api/refresh` themselves). A person
+/// the policy asks for a second factor that this session has not shown is
+/// refused here, whatever the endpoint, except those that take
+/// [`SettingUp`].
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        check(state, &parts.headers, &parts.extensions, Refresh::Never).await.caller.map_err(AppError::from)
+        let SettingUp(user) = SettingUp::from_request_parts(parts, state).await?;
+        if user.owes_second_factor(&state.accounts) {
+            return Err(AppError::SecondFactorRequired);
+        }
+        Ok(user)
+    }
+}
+
+/// The caller of an endpoint that sets up or confirms a second factor, or
+/// signs out: open also to a person who still owes one.
+pub struct SettingUp(pub CurrentUser);
+
+impl FromRequestParts<AppState> for SettingUp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let checked = check(state, &parts.headers, &parts.extensions, Refresh::Never).await;
+        checked.caller.map(Self).map_err(AppError::from)
     }
 }
 
@@ -125,8 +145,9 @@ pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next
     let mut res = match checked.caller {
         Err(AuthError::Internal) => respond::refusal(req.uri().path(), AppError::Unavailable),
         Err(_) => respond::to_sign_in(req.uri()),
-        Ok(user) => match user.may(rule, state.clock.now(), state.accounts.reauth_window) {
+        Ok(user) => match user.may(rule, state.clock.now(), &state.accounts) {
             Err(AppError::ReauthRequired) => respond::to_reauth(req.uri()),
+            Err(AppError::SecondFactorRequired) => respond::see_other(Page::TwoStep.path()),
             _ => {
                 req.extensions_mut().insert(user);
                 respond::no_store(next.run(req).await)

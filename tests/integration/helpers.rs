@@ -40,6 +40,8 @@ pub struct Options {
     pub trusted_proxies: gatehouse::config::proxies::TrustedProxies,
     /// Rewrites the database URL before start (e.g. to go through a relay).
     pub database_url: Option<fn(&str) -> String>,
+    /// Who must have a second factor.
+    pub require_mfa: gatehouse::auth::policy::SecondFactorPolicy,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             http_redirect: false,
             jwt_algorithm: gatehouse::auth::keys::KeyAlgorithm::Hs256,
             database_url: None,
+            require_mfa: Default::default(),
         }
     }
 }
@@ -71,6 +74,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.public_origin = options.public_origin;
     settings.trusted_proxies = options.trusted_proxies;
     settings.jwt_algorithm = options.jwt_algorithm;
+    settings.accounts.second_factor = options.require_mfa;
     let https = options.tls != gatehouse::config::Tls::Off;
     settings.tls = options.tls;
     settings.http_redirect_addr = options.http_redirect.then(|| "127.0.0.1:0".parse().unwrap());

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
-use crate::domain::{reauth_url, sign_in_url};
+use crate::domain::{Page, reauth_url, sign_in_url};
 use crate::error::AppError;
 
 /// A page that could not be shown, in the site's design, answered with the
@@ -19,6 +19,7 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
     let way_back = match &error {
         AppError::Unauthorized(_) => Some(sign_in_url as fn(&str) -> String),
         AppError::ReauthRequired => Some(reauth_url as fn(&str) -> String),
+        AppError::SecondFactorRequired => Some((|_: &str| Page::TwoStep.path().to_owned()) as fn(&str) -> String),
         _ => None,
     };
     if let Some(url) = way_back {

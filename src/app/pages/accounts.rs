@@ -85,6 +85,7 @@ fn UserTable(list: Vec<UserSummary>, me: String, action: ServerAction<Administer
                         <th scope="col">"Role"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Sessions"</th>
+                        <th scope="col">"Two-step"</th>
                         <th scope="col">"Created"</th>
                         <th scope="col">"Actions"</th>
                     </tr>
@@ -106,6 +107,7 @@ fn UserTable(list: Vec<UserSummary>, me: String, action: ServerAction<Administer
                                         <Status good=!u.disabled yes="Active" no="Disabled" />
                                     </td>
                                     <td>{u.open_sessions}</td>
+                                    <td data-testid="two-step">{if u.factors.is_empty() { "Off".to_owned() } else { "Authenticator app".to_owned() }}</td>
                                     <td class="small nowrap">{format_utc(u.created_at)}</td>
                                     <td>
                                         <div class="row-actions">
@@ -135,6 +137,9 @@ fn RowActions(user: UserSummary, is_me: bool, action: ServerAction<Administer>, 
         actions.push(if user.disabled { ("enable", "Enable", "") } else { ("disable", "Disable", "danger") });
     }
     actions.push(("end-sessions", "End sessions", ""));
+    if !is_me && !user.factors.is_empty() {
+        actions.push(("reset-two-step", "Reset two-step", "danger"));
+    }
     actions.push(("reset-link", "Reset link", ""));
     actions
         .into_iter()

@@ -52,21 +52,45 @@ pub fn TwoStepPage() -> impl IntoView {
                 }}
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
-                        match status.await {
-                            Ok(TotpView::Off) => view! { <Off begin /> }.into_any(),
-                            Ok(TotpView::Pending { secret, qr_svg, otpauth_uri }) => {
+                        let view = match status.await {
+                            Ok(view) => view,
+                            Err(e) => return view! { <ErrorPage error=e /> }.into_any(),
+                        };
+                        let on = matches!(view.totp, TotpView::On { .. });
+                        let demand = view.required.then(|| view! { <Required owed=view.owed on /> });
+                        let factor = match view.totp {
+                            TotpView::Off => view! { <Off begin /> }.into_any(),
+                            TotpView::Pending { secret, qr_svg, otpauth_uri } => {
                                 view! { <Pending secret qr_svg otpauth_uri confirm disable /> }.into_any()
                             }
-                            Ok(TotpView::On { since, recovery_codes_left }) => {
+                            TotpView::On { since, recovery_codes_left } => {
                                 view! { <On since recovery_codes_left renew disable /> }.into_any()
                             }
-                            Err(e) => view! { <ErrorPage error=e /> }.into_any(),
-                        }
+                        };
+                        view! { {demand} {factor} }.into_any()
                     })}
                 </Suspense>
             </WithFlash>
             <p class="alt"><A href="/account">"Back to your account"</A></p>
         </section>
+    }
+}
+
+/// What the server's policy asks of this person, and, while this session
+/// has shown no second factor, the one way on.
+#[component]
+fn Required(owed: bool, on: bool) -> impl IntoView {
+    let text = match (owed, on) {
+        (false, _) => "This server requires two-step sign-in for your account.",
+        (true, false) => "This server requires two-step sign-in for your account. Set it up to continue.",
+        (true, true) => "This server requires two-step sign-in. Confirm with a code from your app to continue.",
+    };
+    let confirm = crate::domain::reauth_url("/dashboard");
+    view! {
+        <p class="notice" role="status" data-testid="two-step-required">
+            {text}
+            {(owed && on).then(|| view! { " " <A href=confirm>"Confirm with a code"</A> })}
+        </p>
     }
 }
 

@@ -36,7 +36,7 @@ pub struct Outcome {
 }
 
 /// One change to an account: `action` is `make-admin`, `make-user`,
-/// `disable`, `enable`, `end-sessions` or `reset-link`. A hydrated page
+/// `disable`, `enable`, `end-sessions`, `reset-two-step` or `reset-link`. A hydrated page
 /// gets the outcome back; a plain form post is sent back to `back` (the
 /// list as it was), which shows the notice once.
 #[server(prefix = "/_fn", endpoint = "admin/account")]
@@ -68,6 +68,10 @@ pub async fn administer(
         "end-sessions" => {
             let n = administer::end_sessions(&state, actor, &user_id, &client).await?;
             format!("Ended {n} session{} of {username}.", if n == 1 { "" } else { "s" })
+        }
+        "reset-two-step" => {
+            administer::reset_factors(&state, actor, &user_id, &client).await?;
+            format!("Two-step sign-in of {username} is reset, and every session of theirs has ended.")
         }
         "reset-link" => {
             let issued = administer::issue_reset(&state, actor, &user_id, &client).await?;

@@ -56,12 +56,24 @@ pub enum TotpView {
     },
 }
 
+/// The two-step page's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepView {
+    pub totp: TotpView,
+    /// This server requires a second factor of this person.
+    pub required: bool,
+    /// ... and this session has not shown one: nothing else opens until it does.
+    pub owed: bool,
+}
+
 /// The signed-in person's authenticator app.
 #[server(prefix = "/_fn", endpoint = "totp")]
-pub async fn totp_state() -> Result<TotpView, AppError> {
+pub async fn totp_state() -> Result<TwoStepView, AppError> {
     use crate::accounts::TotpStatus;
     let (state, user) = ssr::allowed(Page::TwoStep).await?;
-    Ok(match crate::accounts::totp_status(&state, &user).await? {
+    let required = state.accounts.second_factor.requires(user.role);
+    let owed = user.owes_second_factor(&state.accounts);
+    let totp = match crate::accounts::totp_status(&state, &user).await? {
         TotpStatus::Off => TotpView::Off,
         TotpStatus::Pending(setup) => TotpView::Pending {
             qr_svg: qr_svg(&setup.otpauth_uri)?,
@@ -69,7 +81,8 @@ pub async fn totp_state() -> Result<TotpView, AppError> {
             otpauth_uri: setup.otpauth_uri,
         },
         TotpStatus::On { since, recovery_codes_left } => TotpView::On { since, recovery_codes_left },
-    })
+    };
+    Ok(TwoStepView { totp, required, owed })
 }
 
 /// Whether the signed-in person can confirm who they are with a code.

@@ -116,7 +116,7 @@ pub async fn page_context(path: String) -> Result<Frame, AppError> {
     let rule = Page::governing(&path).rule();
     let (viewer, refused) = match ssr::signed_in().await {
         Ok((state, user)) => {
-            let refused = user.may(rule, state.clock.now(), state.accounts.reauth_window).err();
+            let refused = user.may(rule, state.clock.now(), &state.accounts).err();
             (Some(Viewer { username: user.username, role: user.role }), refused)
         }
         // No one signed in, or the session cannot be checked: a page anyone

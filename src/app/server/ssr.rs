@@ -54,7 +54,7 @@ pub async fn signed_in() -> Result<(AppState, CurrentUser), AppError> {
 /// same rule as a page load.
 pub async fn allowed(page: Page) -> Result<(AppState, CurrentUser), AppError> {
     let (state, user) = signed_in().await?;
-    user.may(page.rule(), state.clock.now(), state.accounts.reauth_window)?;
+    user.may(page.rule(), state.clock.now(), &state.accounts)?;
     Ok((state, user))
 }
 
