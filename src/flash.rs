@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 
 /// What the next page shows once.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
     /// Something that went well.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,6 +26,18 @@ pub struct Flash {
     /// New recovery codes, after a plain form post made them: shown once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_codes: Option<Vec<String>>,
+}
+
+/// Recovery codes never reach a log.
+impl std::fmt::Debug for Flash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flash")
+            .field("notice", &self.notice)
+            .field("error", &self.error)
+            .field("username", &self.username)
+            .field("recovery_codes", &self.recovery_codes.as_ref().map(|c| format!("{} codes", c.len())))
+            .finish()
+    }
 }
 
 impl Flash {

@@ -71,6 +71,16 @@ test("a recovery code signs in once, and turning the app off goes back to the pa
 
   await page.goto("/account/two-step");
   await expect(page.getByTestId("recovery-left")).toHaveText("9 recovery codes left.");
+
+  // With two-step sign-in on, a code confirms who one is; a password alone does not.
+  await page.goto("/reauth?next=%2Faccount%2Ftwo-step");
+  await hydrated(page);
+  await expect(page.getByLabel("Password")).toHaveCount(0);
+  await page.screenshot({ path: "screenshots/reauth-code.png", fullPage: true });
+  await page.getByLabel("Code", { exact: true }).fill(codes[1]);
+  await page.getByTestId("reauth-code-submit").click();
+  await expect(page).toHaveURL(/\/account\/two-step$/);
+  await expect(page.getByTestId("recovery-left")).toHaveText("8 recovery codes left.");
   await hydrated(page);
   await page.getByTestId("recovery-renew").click();
   await expect(page.getByTestId("recovery-codes")).toBeVisible();

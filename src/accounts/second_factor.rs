@@ -4,7 +4,8 @@
 //!
 //! The app's secret is sealed under the master key, bound to the
 //! account, and leaves the server only while the factor is pending (to be
-//! scanned). Every change needs a recent sign-in.
+//! scanned). Every change needs a recent sign-in, and once the app is on,
+//! a session that has shown it.
 
 use super::audit::event;
 use super::issue;
@@ -125,7 +126,7 @@ pub async fn confirm_totp(
         detail: "authenticator app",
         ..event(AuditKind::FactorAdded, client, now)
     };
-    if !factors::confirm_totp(&state.db, &user.id, step, &hashes, &event).await? {
+    if !factors::confirm_totp(&state.db, &user.id, &pending.sealed_secret, step, &hashes, &event).await? {
         return Err(AppError::Conflict("That authenticator app was changed meanwhile. Start again.".into()));
     }
     tracing::info!(user_id = %user.id, "authenticator app on");
@@ -143,6 +144,9 @@ pub async fn disable_totp(state: &AppState, user: &CurrentUser, client: &Client)
     let now = state.clock.now();
     user.may(Rule::SETUP, now, &state.accounts)?;
     let active = factors::totp(&state.db, &user.id).await?.is_some_and(|r| r.confirmed_at.is_some());
+    if active {
+        shown_by_this_session(user)?;
+    }
     if active && state.accounts.second_factor.requires(user.role) {
         return Err(AppError::Conflict(
             "Your account must keep two-step sign-in: this server requires it. To move it to a new phone, \
@@ -177,14 +181,31 @@ pub async fn renew_recovery_codes(
 ) -> Result<Vec<RecoveryCode>, AppError> {
     let now = state.clock.now();
     user.may(Rule::SETUP, now, &state.accounts)?;
+    if !has_second_factor(state, &user.id).await? {
+        return Err(no_app_for_codes());
+    }
+    shown_by_this_session(user)?;
     let codes = RecoveryCode::generate_set().map_err(|e| AppError::internal(&e))?;
     let hashes: Vec<String> = codes.iter().map(RecoveryCode::hash).collect();
     let mine = Some(user.id.as_str());
     let event = Event { actor_id: mine, subject_id: mine, ..event(AuditKind::RecoveryCodesRenewed, client, now) };
     if !factors::replace_recovery_codes(&state.db, &user.id, &hashes, &event).await? {
-        return Err(AppError::Conflict("Recovery codes come with an authenticator app; turn one on first.".into()));
+        return Err(no_app_for_codes());
     }
     Ok(codes)
+}
+
+fn no_app_for_codes() -> AppError {
+    AppError::Conflict("Recovery codes come with an authenticator app; turn one on first.".into())
+}
+
+/// A second factor is changed only by a session that has shown one: a
+/// session signed in by password before the factor was added (or stolen
+/// then) must confirm with a code first, or it could make itself codes.
+/// A password re-authentication does not add one (see
+/// [`super::sign_in::reauthenticate`]).
+fn shown_by_this_session(user: &CurrentUser) -> Result<(), AppError> {
+    if user.methods.iter().any(|m| m.is_second_factor()) { Ok(()) } else { Err(AppError::ReauthRequired) }
 }
 
 /// What the person is asked for when a code has the wrong shape.

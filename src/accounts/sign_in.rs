@@ -172,7 +172,10 @@ impl StepRefusal<'_> {
     /// Counts and records the refusal, and says what to do.
     async fn answer(self, state: &AppState, client: &Client, attempt: attempts::PasswordAttempt) -> AppError {
         attempt.failed(state, client).await;
-        let open = factors::step_failed(&state.db, self.hash).await.unwrap_or(false);
+        let open = match factors::step_failed(&state.db, self.hash).await {
+            Ok(open) => open,
+            Err(e) => return e.into(),
+        };
         let detail = format!("{} refused", self.kind);
         let whose = Some(self.user_id.as_str());
         note(
@@ -269,11 +272,20 @@ async fn upgrade_hash(state: &AppState, user: &users::UserRecord, password: Pass
 }
 
 /// How a signed-in person confirms who they are.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub enum Confirmation<'a> {
     Password(&'a str),
     /// A code from their authenticator app, or a recovery code.
     Code(&'a str),
+}
+
+impl std::fmt::Debug for Confirmation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Password(_) => "Confirmation::Password(..)",
+            Self::Code(_) => "Confirmation::Code(..)",
+        })
+    }
 }
 
 /// Confirms who `user` is for sensitive actions, by password or by a
@@ -296,6 +308,10 @@ pub async fn reauthenticate(
     }
 }
 
+/// Why a password alone no longer confirms who one is.
+pub const CONFIRM_WITH_FACTOR: &str = "Your account has two-step sign-in: confirm with a code from your \
+     authenticator app or one of your recovery codes instead of your password.";
+
 async fn reauthenticate_by_password(
     state: &AppState,
     user: &CurrentUser,
@@ -303,6 +319,9 @@ async fn reauthenticate_by_password(
     client: &Client,
 ) -> Result<Issued, AppError> {
     let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
+    if second_factor::has_second_factor(state, &user.id).await? {
+        return Err(AppError::invalid("password", CONFIRM_WITH_FACTOR));
+    }
     let place = state.hasher.reserve().map_err(hasher_error)?;
     let attempt = attempts::password(state, client, &user.username).await?;
     let record = users::find_by_id(&state.db, &user.id).await?.ok_or_else(AppError::unexpected)?;
@@ -329,6 +348,12 @@ async fn reauthenticate_by_code(
     client: &Client,
 ) -> Result<Issued, AppError> {
     let typed = Typed::recognise(code)?;
+    if !second_factor::has_second_factor(state, &user.id).await? {
+        return Err(AppError::invalid(
+            "code",
+            "No authenticator app is on for this account: confirm with your password instead.",
+        ));
+    }
     let attempt = attempts::code(state, client, &user.username).await?;
     let now = state.clock.now();
     let mine = reauth_event(user, client, now);

@@ -87,17 +87,20 @@ pub async fn begin_totp(db: &Db, user_id: &UserId, sealed_secret: &str, now: Uni
 pub async fn confirm_totp(
     db: &Db,
     user_id: &UserId,
+    sealed_secret: &str,
     step: i64,
     hashes: &[String],
     event: &Event<'_>,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
-        "UPDATE totp_factors SET confirmed_at = $1, last_step = $2 WHERE user_id = $3 AND confirmed_at IS NULL",
+        "UPDATE totp_factors SET confirmed_at = $1, last_step = $2 \
+         WHERE user_id = $3 AND sealed_secret = $4 AND confirmed_at IS NULL",
     )
     .bind(event.at)
     .bind(step)
     .bind(user_id.as_str())
+    .bind(sealed_secret)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -168,11 +171,16 @@ pub async fn replace_recovery_codes(
     event: &Event<'_>,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
-    let active = sqlx::query("SELECT 1 AS one FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL")
-        .bind(user_id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    if active.is_none() {
+    // A write first, not a read: it takes the lock (SQLite) or the row
+    // (PostgreSQL) before the codes change, so a concurrent removal of
+    // the app waits for it or makes it find nothing.
+    let active = sqlx::query(
+        "UPDATE totp_factors SET confirmed_at = confirmed_at WHERE user_id = $1 AND confirmed_at IS NOT NULL",
+    )
+    .bind(user_id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if active.rows_affected() == 0 {
         tx.rollback().await?;
         return Ok(false);
     }
@@ -259,7 +267,7 @@ async fn spend<'c>(
 ///
 /// # Errors
 /// Database failures.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, proof))]
 pub async fn spend_code(db: &Db, user_id: &UserId, proof: Proof<'_>, now: UnixTime) -> Result<bool, sqlx::Error> {
     spend(db.pool(), user_id, proof, now).await
 }

@@ -16,7 +16,12 @@ const STEP_COOKIE: &str = "__Host-gatehouse-step";
 /// the code used to confirm is not the current one.
 async fn with_totp(app: &TestApp, username: &str) -> (String, TotpSecret, Vec<String>) {
     let access = app.signed_in(username).await;
-    let res = app.call(Method::POST, "/api/mfa/totp", &access, &Value::Null).await;
+    turn_on_totp(app, &access).await
+}
+
+/// Turns on an authenticator app from the session `access` holds.
+async fn turn_on_totp(app: &TestApp, access: &str) -> (String, TotpSecret, Vec<String>) {
+    let res = app.call(Method::POST, "/api/mfa/totp", access, &Value::Null).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let body: Value = res.json().await.unwrap();
@@ -27,7 +32,7 @@ async fn with_totp(app: &TestApp, username: &str) -> (String, TotpSecret, Vec<St
         "{uri}"
     );
     let code = secret.code_at(app.clock_now());
-    let res = app.call(Method::POST, "/api/mfa/totp/confirm", &access, &json!({ "code": code })).await;
+    let res = app.call(Method::POST, "/api/mfa/totp/confirm", access, &json!({ "code": code })).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     let codes: Vec<String> =
@@ -283,6 +288,37 @@ async fn changing_factors_needs_a_fresh_sign_in_and_a_code_gives_one() {
     assert!(res.json::<Value>().await.unwrap()["access_token"].is_string(), "the password alone signs in again");
     let kinds = app.count("SELECT COUNT(*) FROM audit_events WHERE kind IN ('factor_added', 'factor_removed')").await;
     assert_eq!(kinds, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_from_before_the_app_must_show_it_before_changing_it() {
+    let app = spawn_app().await;
+    // Signed in by password alone, then the app is turned on elsewhere.
+    let old = app.signed_in("alice").await;
+    let (other, _) = app.login_pair("alice").await;
+    let (_, secret, _) = turn_on_totp(&app, &other).await;
+    let codes_before = app.count_text("SELECT MIN(hash) FROM recovery_codes").await;
+
+    // Its sign-in is recent, yet it may not make itself codes or drop the app...
+    for (method, path) in [(Method::POST, "/api/mfa/recovery-codes"), (Method::DELETE, "/api/mfa/totp")] {
+        let res = app.call(method, path, &old, &Value::Null).await;
+        assert_eq!(res.status(), 401, "{path}");
+        assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_user_authentication"));
+    }
+    // ...and the password no longer confirms who it is.
+    let res = app.call(Method::POST, "/api/reauth", &old, &json!({ "password": PASSWORD })).await;
+    assert_eq!(res.status(), 400);
+    assert!(msg(res).await.contains("two-step sign-in"));
+    assert_eq!(app.count_text("SELECT MIN(hash) FROM recovery_codes").await, codes_before, "the codes stand");
+    assert_eq!(app.count("SELECT COUNT(*) FROM totp_factors WHERE confirmed_at IS NOT NULL").await, 1);
+
+    // A code does, and then the session may.
+    let code = secret.code_at(app.clock_now());
+    let res = app.call(Method::POST, "/api/reauth", &old, &json!({ "code": code })).await;
+    assert_eq!(res.status(), 200);
+    let shown = res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.call(Method::POST, "/api/mfa/recovery-codes", &shown, &Value::Null).await.status(), 200);
+    assert_ne!(app.count_text("SELECT MIN(hash) FROM recovery_codes").await, codes_before, "a new set");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

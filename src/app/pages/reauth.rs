@@ -18,40 +18,46 @@ pub fn ReauthPage() -> impl IntoView {
     form_feedback(action);
     let with_code = Resource::new_blocking(|| (), |_| can_confirm_with_code());
     view! {
-        <Title text="Confirm your password" />
+        <Title text="Confirm it’s you" />
         <section class="card" aria-labelledby="reauth-title">
             <h1 id="reauth-title">"Confirm it’s you"</h1>
-            <p class="muted">
-                "This page lets you make sensitive changes, so Gatehouse asks for your password when you have not
-                 entered it for a while. You will then go straight on to where you were headed."
-            </p>
             <WithFlash>
-            <ActionForm action=action>
-                <input type="hidden" name="next" value=next />
-                // For password managers: whose password this is.
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let name = frame.viewer().await.ok().flatten().map(|v| v.username).unwrap_or_default();
-                        view! { <input type="hidden" name="username" autocomplete="username" value=name disabled /> }
-                    })}
-                </Suspense>
-                <Field id="password" label="Password" kind="password" autocomplete="current-password" />
-                <FormError />
-                <Submit pending label="Continue" pending_label="Checking…" testid="reauth-submit" />
-            </ActionForm>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    with_code.await.unwrap_or(false).then(|| view! {
-                        <ActionForm action=action attr:class="alt-form">
-                            <p class="or">"Or use a code from your authenticator app, or a recovery code:"</p>
-                            <input type="hidden" name="next" value=next />
-                            <input type="hidden" name="password" value="" />
-                            <Field id="code" label="Code" autocomplete="one-time-code" maxlength=40 />
-                            <button type="submit" class="button" disabled=move || pending.get() data-testid="reauth-code-submit">
-                                "Continue with the code"
-                            </button>
-                        </ActionForm>
-                    })
+                    if with_code.await.unwrap_or(false) {
+                        view! {
+                            <p class="muted">
+                                "This page lets you make sensitive changes, and your account has two-step sign-in:
+                                 type the code your authenticator app shows now, or one of your recovery codes.
+                                 You will then go straight on to where you were headed."
+                            </p>
+                            <ActionForm action=action>
+                                <input type="hidden" name="next" value=next />
+                                <Field id="code" label="Code" autocomplete="one-time-code" maxlength=40 />
+                                <FormError />
+                                <Submit pending label="Continue" pending_label="Checking…" testid="reauth-code-submit" />
+                            </ActionForm>
+                        }
+                        .into_any()
+                    } else {
+                        let name = frame.viewer().await.ok().flatten().map(|v| v.username).unwrap_or_default();
+                        view! {
+                            <p class="muted">
+                                "This page lets you make sensitive changes, so Gatehouse asks for your password when
+                                 you have not entered it for a while. You will then go straight on to where you were
+                                 headed."
+                            </p>
+                            <ActionForm action=action>
+                                <input type="hidden" name="next" value=next />
+                                // For password managers: whose password this is.
+                                <input type="hidden" name="username" autocomplete="username" value=name disabled />
+                                <Field id="password" label="Password" kind="password" autocomplete="current-password" />
+                                <FormError />
+                                <Submit pending label="Continue" pending_label="Checking…" testid="reauth-submit" />
+                            </ActionForm>
+                        }
+                        .into_any()
+                    }
                 })}
             </Suspense>
             </WithFlash>

@@ -40,7 +40,7 @@ pub async fn second_step(code: String, next: Option<String>) -> Result<(), AppEr
 
 /// Where the signed-in person's authenticator app stands, as the two-step
 /// page shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TotpView {
     Off,
     /// Added, waiting for a first code: what to scan or type into the app.
@@ -54,6 +54,19 @@ pub enum TotpView {
         since: i64,
         recovery_codes_left: i64,
     },
+}
+
+/// The pending secret never reaches a log.
+impl std::fmt::Debug for TotpView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Off => f.write_str("Off"),
+            Self::Pending { .. } => f.write_str("Pending(..)"),
+            Self::On { since, recovery_codes_left } => {
+                f.debug_struct("On").field("since", since).field("recovery_codes_left", recovery_codes_left).finish()
+            }
+        }
+    }
 }
 
 /// The two-step page's state.

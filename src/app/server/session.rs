@@ -149,16 +149,20 @@ pub async fn change_password(
 pub const PASSWORD_CHANGED: &str = "Your password was changed. Every other session has been signed out.";
 
 /// Confirms who the signed-in person is before sensitive actions, by
-/// password, or by a code when the password is left empty, then returns
-/// them to `next`.
+/// password or, when the form sends one, by a code, then returns them to
+/// `next`.
 #[server(prefix = "/_fn", endpoint = "reauth")]
-pub async fn reauthenticate(password: String, code: Option<String>, next: Option<String>) -> Result<(), AppError> {
+pub async fn reauthenticate(
+    password: Option<String>,
+    code: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use crate::accounts::Confirmation;
     use crate::domain::safe_next_path;
     let (state, user) = ssr::allowed(Page::Reauth).await?;
-    let confirmation = match code.as_deref().map(str::trim) {
-        Some(code) if password.is_empty() && !code.is_empty() => Confirmation::Code(code),
-        _ => Confirmation::Password(&password),
+    let confirmation = match &code {
+        Some(code) => Confirmation::Code(code.trim()),
+        None => Confirmation::Password(password.as_deref().unwrap_or_default()),
     };
     let access = crate::accounts::reauthenticate(&state, &user, confirmation, &ssr::client()?).await?;
     ssr::set_cookies([crate::web::cookies::set_access(&access.token, access.lifetime())]);
