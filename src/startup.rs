@@ -169,6 +169,14 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
             crate::config::origins::loopback_origins(scheme, port)
         }
     };
+    let scheme = if settings.tls == crate::config::Tls::Off { "http" } else { "https" };
+    let passkeys = match crate::auth::passkey::relying_party(settings.public_origin.as_deref(), scheme, port) {
+        Ok(rp) => Some(Arc::new(rp)),
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
+    };
     Ok(AppState::new(Shared {
         db,
         keys: Arc::new(keys),
@@ -180,6 +188,7 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
         proxies: settings.trusted_proxies.clone(),
         tls: settings.tls != crate::config::Tls::Off,
         hasher,
+        passkeys,
         clock,
         leptos: settings.site.clone(),
     }))

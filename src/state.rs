@@ -50,6 +50,9 @@ pub struct Shared {
     /// This server terminates TLS itself.
     pub tls: bool,
     pub hasher: Hasher,
+    /// The passkeys' relying party; `None` when the public origin names no
+    /// domain (passkeys are then off, and say so).
+    pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
     pub clock: Arc<dyn Clock>,
     pub leptos: LeptosOptions,
 }

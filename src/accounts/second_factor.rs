@@ -16,6 +16,7 @@ use crate::auth::token::Issued;
 use crate::auth::totp::{self, CodeCheck, TotpSecret};
 use crate::db::audit::Event;
 use crate::db::factors::{self, Proof};
+use crate::db::passkeys;
 use crate::db::sessions;
 use crate::domain::{AuditKind, AuthMethod, Rule, UserId};
 use crate::error::AppError;
@@ -75,6 +76,7 @@ pub async fn totp_status(state: &AppState, user: &CurrentUser) -> Result<TotpSta
 pub async fn begin_totp(state: &AppState, user: &CurrentUser) -> Result<TotpSetup, AppError> {
     let now = state.clock.now();
     user.may(Rule::SETUP, now, &state.accounts)?;
+    may_change_factors(state, user).await?;
     let secret = TotpSecret::generate().map_err(|e| AppError::internal(&e))?;
     let sealed = state.keys.seal(secret.as_bytes(), &context(&user.id)).map_err(secret_error)?;
     if !factors::begin_totp(&state.db, &user.id, &sealed, now).await? {
@@ -143,11 +145,10 @@ pub async fn confirm_totp(
 pub async fn disable_totp(state: &AppState, user: &CurrentUser, client: &Client) -> Result<(), AppError> {
     let now = state.clock.now();
     user.may(Rule::SETUP, now, &state.accounts)?;
+    may_change_factors(state, user).await?;
     let active = factors::totp(&state.db, &user.id).await?.is_some_and(|r| r.confirmed_at.is_some());
-    if active {
-        shown_by_this_session(user)?;
-    }
-    if active && state.accounts.second_factor.requires(user.role) {
+    let last = passkeys::count(&state.db, &user.id).await? == 0;
+    if active && last && state.accounts.second_factor.requires(user.role) {
         return Err(AppError::Conflict(
             "Your account must keep two-step sign-in: this server requires it. To move it to a new phone, \
              ask an administrator to reset it."
@@ -184,7 +185,7 @@ pub async fn renew_recovery_codes(
     if !has_second_factor(state, &user.id).await? {
         return Err(no_app_for_codes());
     }
-    shown_by_this_session(user)?;
+    may_change_factors(state, user).await?;
     let codes = RecoveryCode::generate_set().map_err(|e| AppError::internal(&e))?;
     let hashes: Vec<String> = codes.iter().map(RecoveryCode::hash).collect();
     let mine = Some(user.id.as_str());
@@ -199,13 +200,30 @@ fn no_app_for_codes() -> AppError {
     AppError::Conflict("Recovery codes come with an authenticator app; turn one on first.".into())
 }
 
-/// A second factor is changed only by a session that has shown one: a
-/// session signed in by password before the factor was added (or stolen
-/// then) must confirm with a code first, or it could make itself codes.
-/// A password re-authentication does not add one (see
-/// [`super::sign_in::reauthenticate`]).
-fn shown_by_this_session(user: &CurrentUser) -> Result<(), AppError> {
-    if user.methods.iter().any(|m| m.is_second_factor()) { Ok(()) } else { Err(AppError::ReauthRequired) }
+/// Once an account has a second factor, factors are changed only by a
+/// session that has shown one: a session signed in by password before the
+/// factor was added (or stolen then) must confirm with a code or a passkey
+/// first, or it could make itself codes. A password re-authentication
+/// does not count (see [`super::sign_in::reauthenticate`]).
+///
+/// # Errors
+/// [`AppError::ReauthRequired`].
+pub(super) async fn may_change_factors(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
+    if user.methods.iter().any(|m| m.is_second_factor()) || !has_any_factor(state, &user.id).await? {
+        Ok(())
+    } else {
+        Err(AppError::ReauthRequired)
+    }
+}
+
+/// Whether `user_id` has a second factor of any kind: an authenticator
+/// app that is on, or a passkey. Such an account confirms who it is with
+/// one, not with its password.
+///
+/// # Errors
+/// Database failures.
+pub(super) async fn has_any_factor(state: &AppState, user_id: &UserId) -> Result<bool, AppError> {
+    Ok(has_second_factor(state, user_id).await? || passkeys::count(&state.db, user_id).await? > 0)
 }
 
 /// What the person is asked for when a code has the wrong shape.
@@ -311,9 +329,22 @@ pub(super) async fn proved_second_factor(
     now: UnixTime,
     confirmed: bool,
 ) -> Result<Issued, AppError> {
+    proved(state, user, AuthMethod::OneTimeCode, now, confirmed).await
+}
+
+/// `user`'s session has just shown `method` (and, when `confirmed`, counts
+/// as freshly signed in): it is stored among the session's methods, and a
+/// new access token says so.
+pub(super) async fn proved(
+    state: &AppState,
+    user: &CurrentUser,
+    method: AuthMethod,
+    now: UnixTime,
+    confirmed: bool,
+) -> Result<Issued, AppError> {
     let mut methods = user.methods.clone();
-    if !methods.contains(&AuthMethod::OneTimeCode) {
-        methods.push(AuthMethod::OneTimeCode);
+    if !methods.contains(&method) {
+        methods.push(method);
     }
     let authenticated_at = if confirmed { now } else { user.authenticated_at };
     if !sessions::reauthenticate(&state.db, &user.session_id, &methods, authenticated_at).await? {

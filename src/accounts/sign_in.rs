@@ -98,12 +98,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str, client: &
         return Ok(SignIn::SecondStep(PendingStep { token, expires_in: SECOND_STEP_TTL }));
     }
     attempt.succeeded(state).await;
-    let new = NewSessionFor { user, methods: vec![AuthMethod::Password] };
-    let refresh = RefreshToken::generate().map_err(|e| AppError::internal(&e))?;
-    let session = new.row(client);
-    sessions::create(&state.db, &session.row(), &refresh.hash(), now).await?;
-    let tokens = new.started(state, session.id, refresh, now)?;
-    note(state, &signed_in_event(&tokens.owner, client, now, "")).await;
+    let tokens = start_session(state, user, vec![AuthMethod::Password], client, "").await?;
     tracing::info!(user_id = %tokens.owner.user_id, session_id = %tokens.owner.session_id, "signed in");
     Ok(SignIn::Session(Box::new(tokens)))
 }
@@ -246,6 +241,25 @@ impl NewSessionFor {
     }
 }
 
+/// Starts a session for `user`, who proved who they are by `methods`, on
+/// `client`, and records the sign-in with `detail`.
+pub(super) async fn start_session(
+    state: &AppState,
+    user: users::UserRecord,
+    methods: Vec<AuthMethod>,
+    client: &Client,
+    detail: &str,
+) -> Result<SessionTokens, AppError> {
+    let now = state.clock.now();
+    let new = NewSessionFor { user, methods };
+    let refresh = RefreshToken::generate().map_err(|e| AppError::internal(&e))?;
+    let session = new.row(client);
+    sessions::create(&state.db, &session.row(), &refresh.hash(), now).await?;
+    let tokens = new.started(state, session.id, refresh, now)?;
+    note(state, &signed_in_event(&tokens.owner, client, now, detail)).await;
+    Ok(tokens)
+}
+
 fn signed_in_event<'a>(owner: &'a SessionOwner, client: &'a Client, now: i64, detail: &'a str) -> Event<'a> {
     let me = Some(owner.user_id.as_str());
     Event { actor_id: me, subject_id: me, detail, ..event(AuditKind::SignIn, client, now) }
@@ -309,8 +323,8 @@ pub async fn reauthenticate(
 }
 
 /// Why a password alone no longer confirms who one is.
-pub const CONFIRM_WITH_FACTOR: &str = "Your account has two-step sign-in: confirm with a code from your \
-     authenticator app or one of your recovery codes instead of your password.";
+pub const CONFIRM_WITH_FACTOR: &str = "Your account has two-step sign-in: confirm with your passkey, a code \
+     from your authenticator app or one of your recovery codes instead of your password.";
 
 async fn reauthenticate_by_password(
     state: &AppState,
@@ -319,7 +333,7 @@ async fn reauthenticate_by_password(
     client: &Client,
 ) -> Result<Issued, AppError> {
     let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
-    if second_factor::has_second_factor(state, &user.id).await? {
+    if second_factor::has_any_factor(state, &user.id).await? {
         return Err(AppError::invalid("password", CONFIRM_WITH_FACTOR));
     }
     let place = state.hasher.reserve().map_err(hasher_error)?;

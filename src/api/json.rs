@@ -62,6 +62,20 @@ impl JsonBody {
         }
     }
 
+    /// A required object field read as `T` (a WebAuthn answer, say).
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the field when it is absent, not an
+    /// object, or not of `T`'s shape.
+    pub fn object<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, AppError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Err(AppError::invalid(name, format!("Missing {name}"))),
+            Some(value @ Value::Object(_)) => serde_json::from_value(value.clone())
+                .map_err(|e| AppError::invalid(name, format!("{name} is not of the expected shape: {e}"))),
+            Some(_) => Err(AppError::invalid(name, format!("{name} must be an object"))),
+        }
+    }
+
     /// The `username` and `password` fields.
     ///
     /// # Errors

@@ -8,6 +8,7 @@
 mod admin_routes;
 mod json;
 mod mfa_routes;
+mod passkey_routes;
 pub mod schema;
 
 use axum::extract::{Path, State};
@@ -52,6 +53,7 @@ pub fn router() -> (Router<AppState>, OpenApi) {
         .routes(routes!(list_sessions))
         .routes(routes!(end_session))
         .merge(mfa_routes::router())
+        .merge(passkey_routes::router())
         .nest("/admin", admin_routes::router())
         .split_for_parts();
     let router = router

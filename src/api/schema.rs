@@ -225,3 +225,75 @@ pub struct ResetLink {
     /// Unix seconds.
     pub expires_at: i64,
 }
+
+/// The first half of a passkey ceremony.
+#[derive(Serialize, ToSchema)]
+pub struct PasskeyOptions {
+    /// Single-use, for 5 minutes (`gwa_...`): send it back with the answer.
+    pub ceremony: String,
+    /// For the browser: `navigator.credentials.create(options)` or
+    /// `.get(options)`, after decoding the base64url fields of
+    /// `publicKey` (WebAuthn Level 3's `parse...OptionsFromJSON` do).
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+}
+
+/// A new passkey: the ceremony, a name, and the browser's answer.
+#[derive(ToSchema)]
+pub struct NewPasskey<'a> {
+    /// From `POST /api/passkeys/options`.
+    pub ceremony: &'a str,
+    /// How the passkey is listed, 1 to 64 characters.
+    pub name: &'a str,
+    /// The `PublicKeyCredential` from `navigator.credentials.create`, as
+    /// its `toJSON()` gives it.
+    #[schema(value_type = Object)]
+    pub credential: webauthn_rs::prelude::RegisterPublicKeyCredential,
+}
+
+impl<'a> NewPasskey<'a> {
+    pub fn read(body: &'a JsonBody) -> Result<Self, AppError> {
+        Ok(Self {
+            ceremony: body.string("ceremony")?,
+            name: body.string("name")?,
+            credential: body.object("credential")?,
+        })
+    }
+}
+
+/// A passkey's answer to a sign-in or confirmation ceremony.
+#[derive(ToSchema)]
+pub struct PasskeyAnswer<'a> {
+    /// From the matching `.../options` call.
+    pub ceremony: &'a str,
+    /// The `PublicKeyCredential` from `navigator.credentials.get`, as its
+    /// `toJSON()` gives it.
+    #[schema(value_type = Object)]
+    pub credential: webauthn_rs::prelude::PublicKeyCredential,
+}
+
+impl<'a> PasskeyAnswer<'a> {
+    pub fn read(body: &'a JsonBody) -> Result<Self, AppError> {
+        Ok(Self { ceremony: body.string("ceremony")?, credential: body.object("credential")? })
+    }
+}
+
+/// A passkey on the caller's account.
+#[derive(Serialize, ToSchema)]
+pub struct PasskeyView {
+    /// The credential ID (base64url).
+    pub id: String,
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; absent if never used to sign in.
+    pub last_used_at: Option<i64>,
+}
+
+/// A passkey just added, and an access token that says this session has
+/// shown it.
+#[derive(Serialize, ToSchema)]
+pub struct PasskeyAdded {
+    pub passkey: PasskeyView,
+    pub access_token: String,
+}

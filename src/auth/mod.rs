@@ -12,6 +12,7 @@ pub mod clock;
 pub mod hasher;
 pub mod keys;
 pub mod opaque;
+pub mod passkey;
 pub mod password;
 pub mod policy;
 pub mod recovery;

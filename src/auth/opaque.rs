@@ -51,6 +51,16 @@ impl Purpose for SecondStep {
     const NAME: &'static str = "SecondStepToken";
 }
 
+/// The handle of a WebAuthn ceremony under way (`gwa_…`): names the
+/// stored challenge, single-use, short-lived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ceremony {}
+
+impl Purpose for Ceremony {
+    const PREFIX: &'static str = "gwa_";
+    const NAME: &'static str = "CeremonyHandle";
+}
+
 /// A secret in the clear: handed out once, never stored.
 pub struct Opaque<P: Purpose>(String, PhantomData<P>);
 
@@ -109,6 +119,8 @@ pub type RefreshToken = Opaque<Refresh>;
 pub type ResetToken = Opaque<Reset>;
 /// A second step's credential in the clear.
 pub type SecondStepToken = Opaque<SecondStep>;
+/// A WebAuthn ceremony's handle in the clear.
+pub type CeremonyHandle = Opaque<Ceremony>;
 
 #[cfg(test)]
 mod tests {

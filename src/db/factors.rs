@@ -134,21 +134,28 @@ pub async fn remove_totp(db: &Db, user_id: &UserId, event: &Event<'_>) -> Result
 }
 
 /// Removes every second factor of `user_id` (an administrator's reset):
-/// the app, pending or on, its recovery codes and pending sign-ins; ends
-/// every session; records `event`. Returns whether there was a factor.
+/// the app, pending or on, its recovery codes, its passkeys, pending
+/// sign-ins and ceremonies; ends every session; records `event`. Returns
+/// whether there was a factor.
 ///
 /// # Errors
 /// Database failures; nothing is left half-written.
 #[tracing::instrument(skip_all)]
 pub async fn reset(db: &Db, user_id: &UserId, event: &Event<'_>) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
-    let removed =
-        sqlx::query("DELETE FROM totp_factors WHERE user_id = $1").bind(user_id.as_str()).execute(&mut *tx).await?;
-    if removed.rows_affected() == 0 {
+    let mut removed = 0;
+    for factor in ["DELETE FROM totp_factors WHERE user_id = $1", "DELETE FROM passkeys WHERE user_id = $1"] {
+        removed += sqlx::query(factor).bind(user_id.as_str()).execute(&mut *tx).await?.rows_affected();
+    }
+    if removed == 0 {
         tx.rollback().await?;
         return Ok(false);
     }
-    for table in ["DELETE FROM recovery_codes WHERE user_id = $1", "DELETE FROM second_steps WHERE user_id = $1"] {
+    for table in [
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        "DELETE FROM second_steps WHERE user_id = $1",
+        "DELETE FROM webauthn_challenges WHERE user_id = $1",
+    ] {
         sqlx::query(table).bind(user_id.as_str()).execute(&mut *tx).await?;
     }
     sessions::end_sessions(&mut *tx, user_id, None, "second factors reset", event.at).await?;

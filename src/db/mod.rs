@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod factors;
 pub mod keys;
+pub mod passkeys;
 pub mod resets;
 pub mod sessions;
 pub mod throttles;

@@ -13,6 +13,12 @@ pub enum AuthMethod {
     /// A one-time code: from an authenticator app, or a recovery code.
     #[serde(rename = "otp")]
     OneTimeCode,
+    /// A passkey bound to its device ("hardware-secured key").
+    #[serde(rename = "hwk")]
+    HardwareKey,
+    /// A passkey that syncs between devices ("software-secured key").
+    #[serde(rename = "swk")]
+    SoftwareKey,
 }
 
 impl AuthMethod {
@@ -21,15 +27,18 @@ impl AuthMethod {
         match self {
             Self::Password => "pwd",
             Self::OneTimeCode => "otp",
+            Self::HardwareKey => "hwk",
+            Self::SoftwareKey => "swk",
         }
     }
 
     /// Whether it is a second factor: what a policy that requires two
-    /// factors looks for in a session.
+    /// factors looks for in a session. A passkey counts as two on its own
+    /// (the device, and the PIN or biometric that unlocked it).
     pub fn is_second_factor(self) -> bool {
         match self {
             Self::Password => false,
-            Self::OneTimeCode => true,
+            Self::OneTimeCode | Self::HardwareKey | Self::SoftwareKey => true,
         }
     }
 
@@ -38,6 +47,7 @@ impl AuthMethod {
         match self {
             Self::Password => "a password",
             Self::OneTimeCode => "a one-time code",
+            Self::HardwareKey | Self::SoftwareKey => "a passkey",
         }
     }
 
@@ -55,6 +65,8 @@ impl AuthMethod {
             .filter_map(|name| match name {
                 "pwd" => Some(Self::Password),
                 "otp" => Some(Self::OneTimeCode),
+                "hwk" => Some(Self::HardwareKey),
+                "swk" => Some(Self::SoftwareKey),
                 _ => None,
             })
             .collect()

@@ -9,6 +9,7 @@
 
 mod admin;
 mod api;
+mod authenticator;
 mod cli;
 mod csrf;
 mod downstream;
@@ -19,6 +20,7 @@ mod mfa;
 mod openapi;
 mod outage;
 mod pages;
+mod passkeys;
 mod password;
 mod policy;
 mod reset;

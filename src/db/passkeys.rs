@@ -1,0 +1,245 @@
+//! Passkeys and WebAuthn ceremonies: the `passkeys` and
+//! `webauthn_challenges` tables. A ceremony is taken by deleting it, and a
+//! use is recorded only if its counter moved forward, so of concurrent
+//! attempts with one challenge or one signature exactly one succeeds.
+
+use sqlx::Row;
+
+use super::Db;
+use super::audit::{self, Event};
+use crate::auth::clock::UnixTime;
+use crate::domain::UserId;
+
+/// A stored passkey.
+#[derive(Clone)]
+pub struct PasskeyRecord {
+    /// The credential ID, base64url.
+    pub id: String,
+    pub user_id: UserId,
+    pub name: String,
+    /// The verifier's record, JSON.
+    pub credential: String,
+    pub counter: i64,
+    pub created_at: UnixTime,
+    pub last_used_at: Option<UnixTime>,
+}
+
+impl std::fmt::Debug for PasskeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasskeyRecord").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+fn record(r: &sqlx::any::AnyRow) -> Result<PasskeyRecord, sqlx::Error> {
+    Ok(PasskeyRecord {
+        id: r.try_get("id")?,
+        user_id: UserId::from(r.try_get::<String, _>("user_id")?),
+        name: r.try_get("name")?,
+        credential: r.try_get("credential")?,
+        counter: r.try_get("counter")?,
+        created_at: r.try_get("created_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+    })
+}
+
+/// The passkeys of `user_id`, oldest first.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db))]
+pub async fn of_user(db: &Db, user_id: &UserId) -> Result<Vec<PasskeyRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, user_id, name, credential, counter, created_at, last_used_at FROM passkeys
+         WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .bind(user_id.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(record).collect()
+}
+
+/// The passkey with credential ID `id`, whoever's it is.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db))]
+pub async fn find(db: &Db, id: &str) -> Result<Option<PasskeyRecord>, sqlx::Error> {
+    sqlx::query("SELECT id, user_id, name, credential, counter, created_at, last_used_at FROM passkeys WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .as_ref()
+        .map(record)
+        .transpose()
+}
+
+/// How many passkeys `user_id` has.
+///
+/// # Errors
+/// Database failures.
+pub async fn count(db: &Db, user_id: &UserId) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1")
+        .bind(user_id.as_str())
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")
+}
+
+/// Stores a new passkey and records `event`. Returns `false`, and changes
+/// nothing, when that credential is already registered (to anyone).
+///
+/// # Errors
+/// Database failures; nothing is left half-written.
+#[tracing::instrument(skip_all)]
+pub async fn insert(db: &Db, passkey: &PasskeyRecord, event: &Event<'_>) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO passkeys (id, user_id, name, credential, counter, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&passkey.id)
+    .bind(passkey.user_id.as_str())
+    .bind(&passkey.name)
+    .bind(&passkey.credential)
+    .bind(passkey.counter)
+    .bind(passkey.created_at)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    audit::record(&mut *tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Records a use of passkey `id` with the verifier's updated record.
+/// Returns `false`, changing nothing, when the stored counter is no longer
+/// `previous` (another use got there first) or the passkey is gone.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db, credential))]
+pub async fn used(
+    db: &Db,
+    id: &str,
+    previous: i64,
+    counter: i64,
+    credential: &str,
+    now: UnixTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE passkeys SET counter = $1, credential = $2, last_used_at = $3 WHERE id = $4 AND counter = $5",
+    )
+    .bind(counter)
+    .bind(credential)
+    .bind(now)
+    .bind(id)
+    .bind(previous)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes passkey `id` of `user_id` and records `event`. Returns whether
+/// there was one.
+///
+/// # Errors
+/// Database failures; nothing is left half-written.
+#[tracing::instrument(skip(db, event))]
+pub async fn remove(db: &Db, user_id: &UserId, id: &str, event: &Event<'_>) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let removed = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if removed.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    audit::record(&mut *tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// What a ceremony is for: a ceremony started for one purpose never
+/// finishes another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Adding a passkey to an account.
+    Register,
+    /// Signing in with a passkey, account not yet known.
+    SignIn,
+    /// A signed-in person confirming who they are.
+    Confirm,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::SignIn => "sign_in",
+            Self::Confirm => "confirm",
+        }
+    }
+}
+
+/// Stores a ceremony's state under the hash of its handle, and sweeps
+/// ceremonies that have died.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db, hash, state))]
+pub async fn start_ceremony(
+    db: &Db,
+    hash: &str,
+    purpose: Purpose,
+    user_id: Option<&UserId>,
+    state: &str,
+    now: UnixTime,
+    expires_at: UnixTime,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("DELETE FROM webauthn_challenges WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO webauthn_challenges (hash, purpose, user_id, state, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(hash)
+    .bind(purpose.as_str())
+    .bind(user_id.map(UserId::as_str))
+    .bind(state)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Takes the live ceremony with handle hash `hash`, for `purpose` and
+/// `user_id` (none for a sign-in): it is deleted, so it is never taken
+/// twice. Returns its state.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db, hash))]
+pub async fn take_ceremony(
+    db: &Db,
+    hash: &str,
+    purpose: Purpose,
+    user_id: Option<&UserId>,
+    now: UnixTime,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(
+        "DELETE FROM webauthn_challenges WHERE hash = $1 AND purpose = $2 AND expires_at > $3
+         AND (user_id = $4 OR (user_id IS NULL AND $5 = 1)) RETURNING state",
+    )
+    .bind(hash)
+    .bind(purpose.as_str())
+    .bind(now)
+    .bind(user_id.map_or("", UserId::as_str))
+    .bind(i64::from(user_id.is_none()))
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| r.try_get("state")).transpose()
+}
