@@ -84,7 +84,9 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "chromium", use: { ...devices["Desktop Chrome"] }, testIgnore: /lifecycle|required-two-step/ },
+    { name: "chromium", use: { ...devices["Desktop Chrome"] }, testIgnore: /lifecycle|required-two-step|passkeys/ },
+    // Browsers refuse an IP address as a passkey's site: these run at localhost.
+    { name: "passkeys", use: { ...devices["Desktop Chrome"], baseURL: `http://localhost:${port}` }, testMatch: /passkeys/ },
     { name: "two-step required", use: { ...devices["Desktop Chrome"], baseURL: strictURL }, testMatch: /required-two-step/ },
     { name: "short-lived tokens", use: { ...devices["Desktop Chrome"], baseURL: shortURL }, testMatch: /lifecycle/ },
   ],

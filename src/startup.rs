@@ -104,6 +104,9 @@ impl Application {
     /// When the server fails while running.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let addr = self.local_addr();
+        // Where people open it: passkeys need its domain name, not an IP.
+        let open = self.state.passkeys.as_ref().and_then(|rp| rp.get_allowed_origins().first().cloned());
+        let open = open.map_or_else(|| "its public address".to_owned(), |url| url.to_string());
         tokio::spawn(purge(self.state.clone()));
         tokio::spawn(keystore::keep_reloading(Arc::clone(&self.state.keys), self.state.db.clone()));
         let handle = axum_server::Handle::new();
@@ -118,12 +121,12 @@ impl Application {
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let listener = self.listener.into_std()?;
         if let Some(config) = self.tls {
-            tracing::info!(%addr, "gatehouse is listening (HTTPS)");
+            tracing::info!(%addr, %open, "gatehouse is listening (HTTPS)");
             let mut server = axum_server::from_tcp_rustls(listener, config)?.handle(handle);
             limit_headers(&mut server);
             server.serve(app).await
         } else {
-            tracing::info!(%addr, "gatehouse is listening");
+            tracing::info!(%addr, %open, "gatehouse is listening");
             let mut server = axum_server::from_tcp(listener)?.handle(handle);
             limit_headers(&mut server);
             server.serve(app).await

@@ -114,7 +114,7 @@ test.describe("with JavaScript", () => {
 
   test("the sign-in page looks right", async ({ page }) => {
     await new LoginPage(page).open();
-    await expect(page.getByLabel("Username")).toHaveAttribute("autocomplete", "username");
+    await expect(page.getByLabel("Username")).toHaveAttribute("autocomplete", "username webauthn");
     await expect(page.getByLabel("Password")).toHaveAttribute("autocomplete", "current-password");
     await page.screenshot({ path: "screenshots/login.png", fullPage: true });
     await page.goto("/");

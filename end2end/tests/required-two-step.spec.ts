@@ -13,7 +13,7 @@ test("a person who must have two-step sign-in sets it up right after signing in,
   await login.open();
   await login.signIn(name);
   await expect(page).toHaveURL(/\/account\/two-step$/);
-  await expect(page.getByTestId("two-step-required")).toContainText("Set it up to continue");
+  await expect(page.getByTestId("two-step-required")).toContainText("or add a passkey, to continue");
   await page.screenshot({ path: "screenshots/two-step-required.png", fullPage: true });
 
   for (const path of ["/dashboard", "/sessions", "/account"]) {

@@ -200,30 +200,22 @@ fn no_app_for_codes() -> AppError {
     AppError::Conflict("Recovery codes come with an authenticator app; turn one on first.".into())
 }
 
-/// Once an account has a second factor, factors are changed only by a
-/// session that has shown one: a session signed in by password before the
-/// factor was added (or stolen then) must confirm with a code or a passkey
-/// first, or it could make itself codes. A password re-authentication
-/// does not count (see [`super::sign_in::reauthenticate`]).
+/// Once two-step sign-in is on (an authenticator app), factors are
+/// changed only by a session that has shown a second factor: a session
+/// signed in by password before the app was added (or stolen then) must
+/// confirm with a code or a passkey first, or it could make itself codes.
+/// A password re-authentication does not count (see
+/// [`super::sign_in::reauthenticate`]). Without the app a password is a
+/// whole sign-in, so it may manage passkeys (a lost one among them).
 ///
 /// # Errors
 /// [`AppError::ReauthRequired`].
 pub(super) async fn may_change_factors(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
-    if user.methods.iter().any(|m| m.is_second_factor()) || !has_any_factor(state, &user.id).await? {
+    if user.methods.iter().any(|m| m.is_second_factor()) || !has_second_factor(state, &user.id).await? {
         Ok(())
     } else {
         Err(AppError::ReauthRequired)
     }
-}
-
-/// Whether `user_id` has a second factor of any kind: an authenticator
-/// app that is on, or a passkey. Such an account confirms who it is with
-/// one, not with its password.
-///
-/// # Errors
-/// Database failures.
-pub(super) async fn has_any_factor(state: &AppState, user_id: &UserId) -> Result<bool, AppError> {
-    Ok(has_second_factor(state, user_id).await? || passkeys::count(&state.db, user_id).await? > 0)
 }
 
 /// What the person is asked for when a code has the wrong shape.

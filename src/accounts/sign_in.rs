@@ -323,8 +323,8 @@ pub async fn reauthenticate(
 }
 
 /// Why a password alone no longer confirms who one is.
-pub const CONFIRM_WITH_FACTOR: &str = "Your account has two-step sign-in: confirm with your passkey, a code \
-     from your authenticator app or one of your recovery codes instead of your password.";
+pub const CONFIRM_WITH_FACTOR: &str = "Your account has two-step sign-in: confirm with a code from your \
+     authenticator app, one of your recovery codes or a passkey instead of your password.";
 
 async fn reauthenticate_by_password(
     state: &AppState,
@@ -333,7 +333,7 @@ async fn reauthenticate_by_password(
     client: &Client,
 ) -> Result<Issued, AppError> {
     let password = Password::parse_attempt(password).map_err(|e| AppError::invalid("password", e))?;
-    if second_factor::has_any_factor(state, &user.id).await? {
+    if second_factor::has_second_factor(state, &user.id).await? {
         return Err(AppError::invalid("password", CONFIRM_WITH_FACTOR));
     }
     let place = state.hasher.reserve().map_err(hasher_error)?;

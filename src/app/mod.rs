@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <script type="module" src="/passkeys.js" nonce=leptos::nonce::use_nonce()></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

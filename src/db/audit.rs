@@ -25,6 +25,26 @@ pub struct Event<'a> {
     pub at: UnixTime,
 }
 
+/// Ends a transaction that may have changed nothing: with `event`
+/// recorded and committed when it `changed` something, rolled back
+/// otherwise. Returns `changed`.
+///
+/// # Errors
+/// Database failures; nothing is left half-written.
+pub async fn commit_if(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    changed: bool,
+    event: &Event<'_>,
+) -> Result<bool, sqlx::Error> {
+    if !changed {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    record(&mut *tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Appends `event`, on any executor, so a transaction that changes an
 /// account records why in the same commit.
 ///

@@ -124,13 +124,7 @@ pub async fn remove_totp(db: &Db, user_id: &UserId, event: &Event<'_>) -> Result
     let removed =
         sqlx::query("DELETE FROM totp_factors WHERE user_id = $1").bind(user_id.as_str()).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id.as_str()).execute(&mut *tx).await?;
-    if removed.rows_affected() == 0 {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    audit::record(&mut *tx, event).await?;
-    tx.commit().await?;
-    Ok(true)
+    audit::commit_if(tx, removed.rows_affected() == 1, event).await
 }
 
 /// Removes every second factor of `user_id` (an administrator's reset):

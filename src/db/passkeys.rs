@@ -105,13 +105,7 @@ pub async fn insert(db: &Db, passkey: &PasskeyRecord, event: &Event<'_>) -> Resu
     .bind(passkey.created_at)
     .execute(&mut *tx)
     .await?;
-    if inserted.rows_affected() != 1 {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    audit::record(&mut *tx, event).await?;
-    tx.commit().await?;
-    Ok(true)
+    audit::commit_if(tx, inserted.rows_affected() == 1, event).await
 }
 
 /// Records a use of passkey `id` with the verifier's updated record.
@@ -155,13 +149,7 @@ pub async fn remove(db: &Db, user_id: &UserId, id: &str, event: &Event<'_>) -> R
         .bind(user_id.as_str())
         .execute(&mut *tx)
         .await?;
-    if removed.rows_affected() == 0 {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    audit::record(&mut *tx, event).await?;
-    tx.commit().await?;
-    Ok(true)
+    audit::commit_if(tx, removed.rows_affected() == 1, event).await
 }
 
 /// What a ceremony is for: a ceremony started for one purpose never

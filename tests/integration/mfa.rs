@@ -469,7 +469,7 @@ async fn when_the_policy_requires_a_factor_nothing_opens_until_one_is_set_up() {
     }
     let res = app.page("/account/two-step", Some(&access)).await;
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains("Set it up to continue"));
+    assert!(res.text().await.unwrap().contains("or add a passkey, to continue"));
     let res = app.fn_call("/_fn/overview", &[], Some(&access)).await;
     assert_eq!(res.status(), 403, "the page's data is refused too");
 

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use super::passkeys::PasskeysSection;
+
 /// Account settings: changing the password.
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -46,9 +48,10 @@ pub fn AccountPage() -> impl IntoView {
             </ActionForm>
             </WithFlash>
         </section>
+        <PasskeysSection />
         <section class="card" aria-labelledby="two-step-link-title">
             <h2 id="two-step-link-title">"Two-step sign-in"</h2>
-            <p class="muted">"Ask for a code from an authenticator app after your password."</p>
+            <p class="muted">"Ask for a code from an authenticator app after your password, with recovery codes for when your phone is lost."</p>
             <A href="/account/two-step" attr:class="button" attr:data-testid="two-step-link">"Manage two-step sign-in"</A>
         </section>
     }

@@ -26,17 +26,24 @@ pub fn LoginPage() -> impl IntoView {
     });
     view! {
         <Title text="Sign in" />
-        <section class="card" aria-labelledby="login-title">
+        <section class="card" aria-labelledby="login-title" data-passkey-area>
             <h1 id="login-title">"Sign in"</h1>
             <WithFlash>
                 <ActionForm action=action>
                     <input type="hidden" name="next" value=next />
-                    <Field id="username" label="Username" autocomplete="username" maxlength=32 keep=true />
+                    <Field id="username" label="Username" autocomplete="username webauthn" maxlength=32 keep=true />
                     <Field id="password" label="Password" kind="password" autocomplete="current-password" node_ref=password />
                     <FormError />
                     <Submit pending label="Sign in" pending_label="Signing in…" testid="login-submit" />
                 </ActionForm>
             </WithFlash>
+            <div class="passkey-only">
+                <p class="or">"or"</p>
+                <button type="button" class="button secondary wide" data-passkey="sign-in" data-testid="passkey-sign-in">
+                    "Sign in with a passkey"
+                </button>
+                <p class="form-error" role="alert" data-passkey-status data-testid="passkey-status"></p>
+            </div>
             <p class="alt">"New to Gatehouse? " <A href="/register">"Create an account"</A></p>
         </section>
     }

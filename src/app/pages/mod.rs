@@ -8,6 +8,7 @@ mod home;
 mod listing;
 mod login;
 mod not_found;
+mod passkeys;
 mod reauth;
 mod register;
 mod reset;

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::app::components::{Field, FormError, PageFrame, Submit, WithFlash, form_feedback};
-use crate::app::server::factors::can_confirm_with_code;
+use crate::app::server::factors::confirm_ways;
 use crate::app::server::session::Reauthenticate;
 
 /// "Confirm it's you": asked before sensitive actions when the sign-in is
@@ -16,7 +16,7 @@ pub fn ReauthPage() -> impl IntoView {
     let frame = PageFrame::here();
     let pending = action.pending();
     form_feedback(action);
-    let with_code = Resource::new_blocking(|| (), |_| can_confirm_with_code());
+    let ways = Resource::new_blocking(|| (), |_| confirm_ways());
     view! {
         <Title text="Confirm it’s you" />
         <section class="card" aria-labelledby="reauth-title">
@@ -24,29 +24,36 @@ pub fn ReauthPage() -> impl IntoView {
             <WithFlash>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    if with_code.await.unwrap_or(false) {
-                        view! {
-                            <p class="muted">
-                                "This page lets you make sensitive changes, and your account has two-step sign-in:
-                                 type the code your authenticator app shows now, or one of your recovery codes.
-                                 You will then go straight on to where you were headed."
-                            </p>
+                    let ways = ways.await.unwrap_or_default();
+                    let name = frame.viewer().await.ok().flatten().map(|v| v.username).unwrap_or_default();
+                    view! {
+                        <p class="muted">
+                            {if ways.password() {
+                                "This page lets you make sensitive changes, so Gatehouse asks for your password when you have not entered it for a while."
+                            } else {
+                                "This page lets you make sensitive changes, and your account has two-step sign-in: confirm with it."
+                            }}
+                            " You will then go straight on to where you were headed."
+                        </p>
+                        {ways.passkey.then(|| view! {
+                            <div class="passkey-only" data-passkey-area>
+                                <button type="button" class="button primary wide" data-passkey="confirm" data-testid="reauth-passkey">
+                                    "Confirm with a passkey"
+                                </button>
+                                <p class="form-error" role="alert" data-passkey-status data-testid="passkey-status"></p>
+                            </div>
+                        })}
+                        {ways.code.then(|| view! {
+                            {ways.passkey.then(|| view! { <p class="or-line">"Or type the code your authenticator app shows now, or a recovery code:"</p> })}
                             <ActionForm action=action>
                                 <input type="hidden" name="next" value=next />
                                 <Field id="code" label="Code" autocomplete="one-time-code" maxlength=40 />
                                 <FormError />
                                 <Submit pending label="Continue" pending_label="Checking…" testid="reauth-code-submit" />
                             </ActionForm>
-                        }
-                        .into_any()
-                    } else {
-                        let name = frame.viewer().await.ok().flatten().map(|v| v.username).unwrap_or_default();
-                        view! {
-                            <p class="muted">
-                                "This page lets you make sensitive changes, so Gatehouse asks for your password when
-                                 you have not entered it for a while. You will then go straight on to where you were
-                                 headed."
-                            </p>
+                        })}
+                        {ways.password().then(|| view! {
+                            {ways.passkey.then(|| view! { <p class="or-line">"Or type your password:"</p> })}
                             <ActionForm action=action>
                                 <input type="hidden" name="next" value=next />
                                 // For password managers: whose password this is.
@@ -55,8 +62,7 @@ pub fn ReauthPage() -> impl IntoView {
                                 <FormError />
                                 <Submit pending label="Continue" pending_label="Checking…" testid="reauth-submit" />
                             </ActionForm>
-                        }
-                        .into_any()
+                        })}
                     }
                 })}
             </Suspense>

@@ -73,6 +73,7 @@ pub fn TwoStepPage() -> impl IntoView {
             </WithFlash>
             <p class="alt"><A href="/account">"Back to your account"</A></p>
         </section>
+        <super::passkeys::PasskeysSection wide=true />
     }
 }
 
@@ -82,7 +83,10 @@ pub fn TwoStepPage() -> impl IntoView {
 fn Required(owed: bool, on: bool) -> impl IntoView {
     let text = match (owed, on) {
         (false, _) => "This server requires two-step sign-in for your account.",
-        (true, false) => "This server requires two-step sign-in for your account. Set it up to continue.",
+        (true, false) => {
+            "This server requires two-step sign-in for your account. Turn on an authenticator app below, or add a \
+             passkey, to continue."
+        }
         (true, true) => "This server requires two-step sign-in. Confirm with a code from your app to continue.",
     };
     let confirm = crate::domain::reauth_url("/dashboard");

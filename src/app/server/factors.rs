@@ -98,11 +98,30 @@ pub async fn totp_state() -> Result<TwoStepView, AppError> {
     Ok(TwoStepView { totp, required, owed })
 }
 
-/// Whether the signed-in person can confirm who they are with a code.
-#[server(prefix = "/_fn", endpoint = "has-code")]
-pub async fn can_confirm_with_code() -> Result<bool, AppError> {
+/// How the signed-in person can confirm who they are, besides a password.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaysToConfirm {
+    /// A code from the authenticator app, or a recovery code.
+    pub code: bool,
+    pub passkey: bool,
+}
+
+impl WaysToConfirm {
+    /// An account with two-step sign-in confirms with a second factor, not
+    /// its password.
+    pub fn password(self) -> bool {
+        !self.code
+    }
+}
+
+/// How the signed-in person can confirm who they are.
+#[server(prefix = "/_fn", endpoint = "confirm-ways")]
+pub async fn confirm_ways() -> Result<WaysToConfirm, AppError> {
     let (state, user) = ssr::allowed(Page::Reauth).await?;
-    Ok(matches!(crate::accounts::totp_status(&state, &user).await?, crate::accounts::TotpStatus::On { .. }))
+    let code = matches!(crate::accounts::totp_status(&state, &user).await?, crate::accounts::TotpStatus::On { .. });
+    let passkey =
+        crate::accounts::passkeys_on(&state) && !crate::accounts::list_passkeys(&state, &user).await?.is_empty();
+    Ok(WaysToConfirm { code, passkey })
 }
 
 /// Adds a pending authenticator app; the page then shows its QR code.

@@ -5,6 +5,7 @@
 
 pub mod admin_actions;
 pub mod factors;
+pub mod passkeys;
 pub mod session;
 
 #[cfg(feature = "ssr")]
