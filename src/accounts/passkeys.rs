@@ -229,20 +229,22 @@ pub async fn finish_sign_in(
     let Some(record) = passkeys::find(&state.db, &URL_SAFE_NO_PAD.encode(credential_id)).await? else {
         return Err(refuse(None, "passkey: not registered", UNKNOWN).await);
     };
+    // The signature first: only a verified answer is held against the
+    // passkey's account (a credential ID is no secret).
     let owner = Some(record.user_id.as_str());
-    if user_handle(&record.user_id)? != handle_user {
-        return Err(refuse(owner, "passkey: presented for another account", NOT_VERIFIED).await);
-    }
-    let Some(user) = users::find_by_id(&state.db, &record.user_id).await?.filter(|u| !u.disabled) else {
-        return Err(refuse(owner, "passkey: account disabled", "This account is not available.").await);
-    };
     let mut passkey = stored(&record)?;
     let result = match rp.finish_discoverable_authentication_v2(answer, authentication, &passkey) {
         Ok(result) => result,
         Err(WebauthnError::CredentialPossibleCompromise) => {
             return Err(refuse(owner, "passkey: signature counter went backwards (a copied key?)", NOT_VERIFIED).await);
         }
-        Err(_) => return Err(refuse(owner, "passkey: answer failed verification", NOT_VERIFIED).await),
+        Err(_) => return Err(refuse(None, "passkey: answer failed verification", NOT_VERIFIED).await),
+    };
+    if user_handle(&record.user_id)? != handle_user {
+        return Err(refuse(owner, "passkey: presented for another account", NOT_VERIFIED).await);
+    }
+    let Some(user) = users::find_by_id(&state.db, &record.user_id).await?.filter(|u| !u.disabled) else {
+        return Err(refuse(owner, "passkey: account disabled", "This account is not available.").await);
     };
     if !record_use(state, &record, &mut passkey, &result).await? {
         return Err(refuse(owner, "passkey: answer already used", NOT_VERIFIED).await);

@@ -206,16 +206,20 @@ fn no_app_for_codes() -> AppError {
 /// confirm with a code or a passkey first, or it could make itself codes.
 /// A password re-authentication does not count (see
 /// [`super::sign_in::reauthenticate`]). Without the app a password is a
-/// whole sign-in, so it may manage passkeys (a lost one among them).
+/// whole sign-in, so it may manage passkeys (a lost one among them) —
+/// unless the policy requires a second factor of this person: then a
+/// password session of an account that has a passkey must show it, or a
+/// stolen password could enrol its own factor and meet the policy.
 ///
 /// # Errors
 /// [`AppError::ReauthRequired`].
 pub(super) async fn may_change_factors(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
-    if user.methods.iter().any(|m| m.is_second_factor()) || !has_second_factor(state, &user.id).await? {
-        Ok(())
-    } else {
-        Err(AppError::ReauthRequired)
+    if user.methods.iter().any(|m| m.is_second_factor()) {
+        return Ok(());
     }
+    let guarded = has_second_factor(state, &user.id).await?
+        || (state.accounts.second_factor.requires(user.role) && passkeys::count(&state.db, &user.id).await? > 0);
+    if guarded { Err(AppError::ReauthRequired) } else { Ok(()) }
 }
 
 /// What the person is asked for when a code has the wrong shape.

@@ -308,3 +308,37 @@ fn uuid_bytes(id: &str) -> Vec<u8> {
     let hex: String = id.chars().filter(|c| *c != '-').collect();
     (0..16).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()).collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_policy_a_stolen_password_cannot_enrol_its_own_factor_beside_a_passkey() {
+    let app =
+        spawn_app_with(Options { require_mfa: gatehouse::auth::policy::SecondFactorPolicy::All, ..Options::default() })
+            .await;
+    let access = app.signed_in("alice").await;
+    let mut passkey = SoftPasskey::new(&origin(&app));
+    add(&app, &access, &mut passkey, "Laptop").await;
+
+    // The password signs in, owing the factor the policy asks for...
+    let (stolen, _) = app.login_pair("alice").await;
+    assert_eq!(app.protected_with_bearer(&stolen).await.status(), 403);
+    // ...and may not meet it by adding one of its own.
+    for (method, path) in [(Method::POST, "/api/passkeys/options"), (Method::POST, "/api/mfa/totp")] {
+        let res = app.call(method, path, &stolen, &Value::Null).await;
+        assert_eq!(res.status(), 401, "{path}");
+        assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_user_authentication"));
+    }
+    let delete = format!("/api/passkeys/{}", passkey.id());
+    assert_eq!(app.call(Method::DELETE, &delete, &stolen, &Value::Null).await.status(), 401);
+    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM totp_factors").await, 0);
+
+    // The owner confirms with the passkey, and may.
+    let res = app.call(Method::POST, "/api/reauth/passkey/options", &stolen, &Value::Null).await;
+    let started = body(res).await;
+    let answer = json!({ "ceremony": started["ceremony"], "credential": passkey.get(&started["options"]) });
+    let res = app.call(Method::POST, "/api/reauth/passkey", &stolen, &answer).await;
+    assert_eq!(res.status(), 200);
+    let shown = body(res).await["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.protected_with_bearer(&shown).await.status(), 200);
+    assert_eq!(app.call(Method::POST, "/api/passkeys/options", &shown, &Value::Null).await.status(), 200);
+}
