@@ -48,11 +48,13 @@ function server(listen: number, extra: Record<string, string> = {}) {
       LEPTOS_ENV: "PROD",
       GATEHOUSE_LOG: "debug,hyper=info,h2=info",
       GATEHOUSE_LOG_FORMAT: "json",
-      // The whole suite registers, fails to sign in and opens reset links from
-      // one address.
+      // The whole suite registers, fails to sign in, opens reset links and
+      // views the sign-in page (each view starts a passkey sign-in, for
+      // autofill) from one address.
       GATEHOUSE_REGISTRATIONS_PER_ADDRESS: "10000",
       GATEHOUSE_LOGIN_FAILURES_PER_ADDRESS: "10000",
       GATEHOUSE_RESET_ATTEMPTS_PER_ADDRESS: "10000",
+      GATEHOUSE_PASSKEY_SIGN_INS_PER_ADDRESS: "10000",
       ...extra,
     },
   };

@@ -88,15 +88,50 @@ impl PasswordAttempt {
     /// The password or code was wrong (or the name unknown): one more
     /// failure for the address.
     pub async fn failed(self, state: &AppState, client: &Client) {
-        let now = state.clock.now();
-        let limit = &state.throttle.address;
-        match throttles::hit(&state.db, &self.address, limit, now).await {
-            Ok(Ok(tally)) if starts_lock(limit, tally, now) => {
-                audit_lock(state, client, "address", Some(&self.name), tally, now).await;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %crate::error::chain(&e), "could not count a failed sign-in"),
+        failed_from(state, client, &self.address, Some(&self.name)).await;
+    }
+}
+
+/// A sign-in that names no account before it is checked (a passkey's):
+/// counted against its address once it fails, like a wrong password.
+#[must_use = "report how the sign-in ended"]
+pub struct AddressAttempt {
+    address: String,
+}
+
+/// Before checking a sign-in that names no account: refuses while the
+/// address is locked by failed sign-ins of any kind.
+///
+/// # Errors
+/// [`AppError::TooManyAttempts`], or [`AppError::Internal`].
+pub async fn unnamed(state: &AppState, client: &Client) -> Result<AddressAttempt, AppError> {
+    let address = address_key("sign-in", client);
+    if let Some(locked) = throttles::locked(&state.db, &address, state.clock.now()).await? {
+        return Err(refused(locked));
+    }
+    Ok(AddressAttempt { address })
+}
+
+impl AddressAttempt {
+    /// It signed in: the address keeps its count (see
+    /// [`PasswordAttempt::succeeded`]).
+    pub fn succeeded(self) {}
+
+    /// It was refused: one more failure for the address.
+    pub async fn failed(self, state: &AppState, client: &Client) {
+        failed_from(state, client, &self.address, None).await;
+    }
+}
+
+async fn failed_from(state: &AppState, client: &Client, address: &str, name: Option<&str>) {
+    let now = state.clock.now();
+    let limit = &state.throttle.address;
+    match throttles::hit(&state.db, address, limit, now).await {
+        Ok(Ok(tally)) if starts_lock(limit, tally, now) => {
+            audit_lock(state, client, "address", name, tally, now).await;
         }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %crate::error::chain(&e), "could not count a failed sign-in"),
     }
 }
 
@@ -107,6 +142,8 @@ pub enum PerAddress {
     Registration,
     /// Looking at or using a password-reset link.
     Reset,
+    /// Starting a passkey sign-in (each start stores a challenge).
+    PasskeySignIn,
 }
 
 /// Counts one `action` from `client`'s address.
@@ -118,6 +155,7 @@ pub async fn count(state: &AppState, client: &Client, action: PerAddress) -> Res
     let (name, limit) = match action {
         PerAddress::Registration => ("registration", &state.throttle.registration),
         PerAddress::Reset => ("reset", &state.throttle.reset),
+        PerAddress::PasskeySignIn => ("passkey", &state.throttle.passkey),
     };
     let now = state.clock.now();
     let tally = throttles::hit(&state.db, &address_key(name, client), limit, now).await?;

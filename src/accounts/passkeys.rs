@@ -20,6 +20,7 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::ResidentKeyRequirement;
 
 use super::SessionTokens;
+use super::attempts::{self, PerAddress};
 use super::audit::{event, note};
 use super::second_factor::{may_change_factors, proved};
 use super::sign_in::start_session;
@@ -27,8 +28,8 @@ use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::opaque::CeremonyHandle;
 use crate::auth::token::Issued;
 use crate::db::audit::Event;
-use crate::db::passkeys::{self, PasskeyRecord, Purpose};
-use crate::db::{factors, users};
+use crate::db::passkeys::{self, NotAdded, PasskeyRecord, Purpose, Removed};
+use crate::db::users;
 use crate::domain::{AuditKind, AuthMethod, Rule, UserId};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -39,6 +40,10 @@ pub const CEREMONY_TTL: i64 = 5 * 60;
 pub const MAX_PASSKEYS: i64 = 20;
 /// The longest name a passkey is given, in characters.
 pub const MAX_NAME: usize = 64;
+/// The most passkey sign-ins under way at once, from everyone: each holds
+/// a stored challenge for [`CEREMONY_TTL`], so the table stays bounded
+/// whatever strangers do (one address is held far lower by its throttle).
+pub const MAX_LIVE_SIGN_INS: i64 = 10_000;
 
 /// The first half of a ceremony: what the browser is asked, and the
 /// handle that brings its answer back to the stored challenge.
@@ -58,9 +63,12 @@ pub struct PasskeySummary {
     pub last_used_at: Option<i64>,
 }
 
+const BACKWARDS: &str = "passkey: signature counter went backwards (a copied key?)";
 const GONE: &str = "This passkey request took too long or was already used. Try again.";
 const NOT_VERIFIED: &str = "The passkey's answer could not be verified. Try again, or use another way in.";
 const UNKNOWN: &str = "This passkey is not registered here. Sign in another way, then add it on your account page.";
+const NOT_DISCOVERABLE: &str = "This passkey cannot say whose it is, so it could not sign you in without a username. \
+     Choose a passkey kept on this device, your phone or a password manager.";
 
 /// The passkeys of `user`.
 ///
@@ -95,9 +103,7 @@ pub async fn begin_adding(
     let rp = relying_party(state)?;
     let existing = passkeys::of_user(&state.db, &user.id).await?;
     if existing.len() >= MAX_PASSKEYS as usize {
-        return Err(AppError::Conflict(format!(
-            "This account has {MAX_PASSKEYS} passkeys, the most it may have. Remove one to add another."
-        )));
+        return Err(full());
     }
     let exclude = existing.iter().filter_map(|p| URL_SAFE_NO_PAD.decode(&p.id).ok()).collect();
     let (mut options, registration) = rp
@@ -119,12 +125,14 @@ pub async fn begin_adding(
 }
 
 /// Finishes adding a passkey named `name` with the browser's `answer` to
-/// the ceremony `handle`. The session has now shown a passkey: the new
-/// access token says so.
+/// the ceremony `handle`: the passkey added, and a new access token that
+/// says the session has now shown one.
 ///
 /// # Errors
-/// [`AppError::Invalid`] for a name or an answer that is refused,
-/// [`AppError::Conflict`] for a passkey registered already.
+/// [`AppError::Invalid`] for a name or an answer that is refused (among
+/// them a credential the browser says is not discoverable),
+/// [`AppError::Conflict`] for a passkey registered already or an account
+/// that has [`MAX_PASSKEYS`].
 pub async fn finish_adding(
     state: &AppState,
     user: &CurrentUser,
@@ -132,12 +140,19 @@ pub async fn finish_adding(
     name: &str,
     answer: &RegisterPublicKeyCredential,
     client: &Client,
-) -> Result<Issued, AppError> {
+) -> Result<(PasskeySummary, Issued), AppError> {
     let now = state.clock.now();
     user.may(Rule::SETUP, now, &state.accounts)?;
     let name = passkey_name(name)?;
     let rp = relying_party(state)?;
     let registration: PasskeyRegistration = take(state, handle, Purpose::Register, Some(&user.id)).await?;
+    // Residency was required, but only the browser reports whether it was
+    // granted (unsigned): a credential it says is not discoverable would
+    // be added yet never sign in from the button or autofill.
+    if answer.extensions.cred_props.as_ref().and_then(|p| p.rk) == Some(false) {
+        tracing::info!(user_id = %user.id, "passkey refused: not discoverable");
+        return Err(AppError::invalid("passkey", NOT_DISCOVERABLE));
+    }
     let passkey = rp.finish_passkey_registration(answer, &registration).map_err(|e| refused_answer("register", &e))?;
     let record = PasskeyRecord {
         id: URL_SAFE_NO_PAD.encode(passkey.cred_id()),
@@ -152,11 +167,21 @@ pub async fn finish_adding(
     let detail = format!("passkey \"{name}\"");
     let added =
         Event { actor_id: mine, subject_id: mine, detail: &detail, ..event(AuditKind::FactorAdded, client, now) };
-    if !passkeys::insert(&state.db, &record, &added).await? {
-        return Err(AppError::Conflict("This passkey is registered already.".into()));
+    match passkeys::insert(&state.db, &record, MAX_PASSKEYS, &added).await? {
+        Ok(()) => {}
+        Err(NotAdded::Registered) => return Err(AppError::Conflict("This passkey is registered already.".into())),
+        Err(NotAdded::Full) => return Err(full()),
     }
     tracing::info!(user_id = %user.id, "passkey added");
-    proved(state, user, method_of(&passkey), now, false).await
+    let access = proved(state, user, method_of(&passkey), now, false).await?;
+    let summary = PasskeySummary { id: record.id, name, created_at: now, last_used_at: None };
+    Ok((summary, access))
+}
+
+fn full() -> AppError {
+    AppError::Conflict(format!(
+        "This account has {MAX_PASSKEYS} passkeys, the most it may have. Remove one to add another."
+    ))
 }
 
 /// Removes `user`'s passkey `id` (a recent sign-in; the last second factor
@@ -169,35 +194,40 @@ pub async fn remove_passkey(state: &AppState, user: &CurrentUser, id: &str, clie
     let now = state.clock.now();
     user.may(Rule::SETUP, now, &state.accounts)?;
     may_change_factors(state, user).await?;
+    let not_found = || AppError::NotFound("No such passkey on this account.".into());
     let mine = passkeys::of_user(&state.db, &user.id).await?;
-    let Some(passkey) = mine.iter().find(|p| p.id == id) else {
-        return Err(AppError::NotFound("No such passkey on this account.".into()));
-    };
-    let app_on = factors::totp(&state.db, &user.id).await?.is_some_and(|r| r.confirmed_at.is_some());
-    if mine.len() == 1 && !app_on && state.accounts.second_factor.requires(user.role) {
-        return Err(AppError::Conflict(
-            "This is your last second factor, and this server requires one: add another passkey or an \
-             authenticator app first."
-                .into(),
-        ));
-    }
+    let passkey = mine.iter().find(|p| p.id == id).ok_or_else(not_found)?;
     let me = Some(user.id.as_str());
     let detail = format!("passkey \"{}\"", passkey.name);
     let removed =
         Event { actor_id: me, subject_id: me, detail: &detail, ..event(AuditKind::FactorRemoved, client, now) };
-    if !passkeys::remove(&state.db, &user.id, id, &removed).await? {
-        return Err(AppError::NotFound("No such passkey on this account.".into()));
+    let keep_one = state.accounts.second_factor.requires(user.role);
+    match passkeys::remove(&state.db, &user.id, id, keep_one, &removed).await? {
+        Removed::Done => {}
+        Removed::NotFound => return Err(not_found()),
+        Removed::Last => {
+            return Err(AppError::Conflict(
+                "This is your last second factor, and this server requires one: add another passkey or an \
+                 authenticator app first."
+                    .into(),
+            ));
+        }
     }
     tracing::info!(user_id = %user.id, "passkey removed");
     Ok(())
 }
 
 /// Starts a sign-in with a passkey: no account yet, the passkey will say.
+/// Anyone may ask, so each address is throttled, and all of them together
+/// hold at most [`MAX_LIVE_SIGN_INS`] challenges.
 ///
 /// # Errors
-/// [`AppError::Conflict`] when passkeys are off.
-pub async fn begin_sign_in(state: &AppState) -> Result<Ceremony<RequestChallengeResponse>, AppError> {
+/// [`AppError::Conflict`] when passkeys are off,
+/// [`AppError::TooManyAttempts`] for an address that asked too often,
+/// [`AppError::Busy`] while the sign-ins under way are at the cap.
+pub async fn begin_sign_in(state: &AppState, client: &Client) -> Result<Ceremony<RequestChallengeResponse>, AppError> {
     let rp = relying_party(state)?;
+    attempts::count(state, client, PerAddress::PasskeySignIn).await?;
     let (options, authentication) = rp.start_discoverable_authentication().map_err(|e| verifier_failed(&e))?;
     let handle = start(state, Purpose::SignIn, None, &authentication).await?;
     Ok(Ceremony { handle, options })
@@ -212,7 +242,8 @@ pub async fn begin_sign_in(state: &AppState) -> Result<Ceremony<RequestChallenge
 ///
 /// # Errors
 /// [`AppError::Unauthorized`] for a refused passkey or a ceremony that is
-/// gone.
+/// gone (a refusal counts against the address like a wrong password),
+/// [`AppError::TooManyAttempts`] while the address is locked.
 pub async fn finish_sign_in(
     state: &AppState,
     handle: &str,
@@ -220,7 +251,30 @@ pub async fn finish_sign_in(
     client: &Client,
 ) -> Result<SessionTokens, AppError> {
     let rp = relying_party(state)?;
+    let attempt = attempts::unnamed(state, client).await?;
     let authentication: DiscoverableAuthentication = take(state, handle, Purpose::SignIn, None).await?;
+    let tokens = match signed_in(state, rp, authentication, answer, client).await {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            if matches!(e, AppError::Unauthorized(_)) {
+                attempt.failed(state, client).await;
+            }
+            return Err(e);
+        }
+    };
+    attempt.succeeded();
+    tracing::info!(user_id = %tokens.owner.user_id, session_id = %tokens.owner.session_id, "signed in with a passkey");
+    Ok(tokens)
+}
+
+/// The checks of [`finish_sign_in`], in order, and the session they earn.
+async fn signed_in(
+    state: &AppState,
+    rp: &Webauthn,
+    authentication: DiscoverableAuthentication,
+    answer: &PublicKeyCredential,
+    client: &Client,
+) -> Result<SessionTokens, AppError> {
     let refuse = |subject, detail, message| refuse_sign_in(state, client, subject, detail, message);
     let (handle_user, credential_id) = match rp.identify_discoverable_authentication(answer) {
         Ok(found) => found,
@@ -236,7 +290,7 @@ pub async fn finish_sign_in(
     let result = match rp.finish_discoverable_authentication_v2(answer, authentication, &passkey) {
         Ok(result) => result,
         Err(WebauthnError::CredentialPossibleCompromise) => {
-            return Err(refuse(owner, "passkey: signature counter went backwards (a copied key?)", NOT_VERIFIED).await);
+            return Err(refuse(owner, BACKWARDS, NOT_VERIFIED).await);
         }
         Err(_) => return Err(refuse(None, "passkey: answer failed verification", NOT_VERIFIED).await),
     };
@@ -246,13 +300,12 @@ pub async fn finish_sign_in(
     let Some(user) = users::find_by_id(&state.db, &record.user_id).await?.filter(|u| !u.disabled) else {
         return Err(refuse(owner, "passkey: account disabled", "This account is not available.").await);
     };
-    if !record_use(state, &record, &mut passkey, &result).await? {
-        return Err(refuse(owner, "passkey: answer already used", NOT_VERIFIED).await);
+    match record_use(state, &record, &mut passkey, &result).await? {
+        Use::Recorded => {}
+        Use::Backwards => return Err(refuse(owner, BACKWARDS, NOT_VERIFIED).await),
+        Use::Overtaken => return Err(refuse(owner, "passkey: answer already used", NOT_VERIFIED).await),
     }
-    let method = method_of_use(&result);
-    let tokens = start_session(state, user, vec![method], client, "passkey").await?;
-    tracing::info!(user_id = %tokens.owner.user_id, session_id = %tokens.owner.session_id, "signed in with a passkey");
-    Ok(tokens)
+    start_session(state, user, vec![method_of_use(&result)], client, "passkey").await
 }
 
 /// Starts confirming who `user` is with one of their passkeys.
@@ -306,13 +359,13 @@ pub async fn finish_confirming(
     let mut passkey = stored(&record)?;
     let result = match rp.finish_passkey_authentication(answer, &authentication) {
         Ok(result) => result,
-        Err(WebauthnError::CredentialPossibleCompromise) => {
-            return Err(refused("passkey: signature counter went backwards (a copied key?)").await);
-        }
+        Err(WebauthnError::CredentialPossibleCompromise) => return Err(refused(BACKWARDS).await),
         Err(_) => return Err(refused("passkey: answer failed verification").await),
     };
-    if !record_use(state, &record, &mut passkey, &result).await? {
-        return Err(refused("passkey: answer already used").await);
+    match record_use(state, &record, &mut passkey, &result).await? {
+        Use::Recorded => {}
+        Use::Backwards => return Err(refused(BACKWARDS).await),
+        Use::Overtaken => return Err(refused("passkey: answer already used").await),
     }
     note(state, &attempt).await;
     proved(state, user, method_of_use(&result), now, true).await
@@ -342,7 +395,12 @@ async fn start(
     let handle = CeremonyHandle::generate().map_err(|e| AppError::internal(&e))?;
     let stored = serde_json::to_string(ceremony).map_err(|e| AppError::internal(&e))?;
     let now = state.clock.now();
-    passkeys::start_ceremony(&state.db, &handle.hash(), purpose, user_id, &stored, now, now + CEREMONY_TTL).await?;
+    let lasts = (now, now + CEREMONY_TTL);
+    if !passkeys::start_ceremony(&state.db, &handle.hash(), purpose, user_id, &stored, lasts, MAX_LIVE_SIGN_INS).await?
+    {
+        tracing::warn!(cap = MAX_LIVE_SIGN_INS, "passkey sign-ins refused: as many are under way as may be");
+        return Err(AppError::Busy);
+    }
     Ok(handle)
 }
 
@@ -363,19 +421,35 @@ async fn take<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// How recording a verified use ended.
+enum Use {
+    Recorded,
+    /// The signature counter is not past the stored one: a copy of the
+    /// key, or an answer kept from before a later use.
+    Backwards,
+    /// Another use was recorded first (the same answer, twice at once).
+    Overtaken,
+}
+
 /// Records a verified use: the counter moves forward (or stays at zero,
-/// for passkeys that keep none), once.
+/// for passkeys that keep none), once. The verifier compares the counter
+/// with the record it was given, which for a confirmation is the one read
+/// when the ceremony began; this compares it with the stored one.
 async fn record_use(
     state: &AppState,
     record: &PasskeyRecord,
     passkey: &mut Passkey,
     result: &webauthn_rs::prelude::AuthenticationResult,
-) -> Result<bool, AppError> {
-    let now = state.clock.now();
+) -> Result<Use, AppError> {
+    let counter = i64::from(result.counter());
+    if (counter != 0 || record.counter != 0) && counter <= record.counter {
+        return Ok(Use::Backwards);
+    }
     passkey.update_credential(result);
     let credential = serde_json::to_string(passkey).map_err(|e| AppError::internal(&e))?;
-    let counter = i64::from(result.counter());
-    Ok(passkeys::used(&state.db, &record.id, record.counter, counter, &credential, now).await?)
+    let now = state.clock.now();
+    let recorded = passkeys::used(&state.db, &record.id, record.counter, counter, &credential, now).await?;
+    Ok(if recorded { Use::Recorded } else { Use::Overtaken })
 }
 
 fn relying_party(state: &AppState) -> Result<&Webauthn, AppError> {

@@ -15,7 +15,7 @@ use crate::auth::recovery::RecoveryCode;
 use crate::auth::token::Issued;
 use crate::auth::totp::{self, CodeCheck, TotpSecret};
 use crate::db::audit::Event;
-use crate::db::factors::{self, Proof};
+use crate::db::factors::{self, Proof, Removed};
 use crate::db::passkeys;
 use crate::db::sessions;
 use crate::domain::{AuditKind, AuthMethod, Rule, UserId};
@@ -146,15 +146,6 @@ pub async fn disable_totp(state: &AppState, user: &CurrentUser, client: &Client)
     let now = state.clock.now();
     user.may(Rule::SETUP, now, &state.accounts)?;
     may_change_factors(state, user).await?;
-    let active = factors::totp(&state.db, &user.id).await?.is_some_and(|r| r.confirmed_at.is_some());
-    let last = passkeys::count(&state.db, &user.id).await? == 0;
-    if active && last && state.accounts.second_factor.requires(user.role) {
-        return Err(AppError::Conflict(
-            "Your account must keep two-step sign-in: this server requires it. To move it to a new phone, \
-             ask an administrator to reset it."
-                .into(),
-        ));
-    }
     let mine = Some(user.id.as_str());
     let event = Event {
         actor_id: mine,
@@ -162,8 +153,17 @@ pub async fn disable_totp(state: &AppState, user: &CurrentUser, client: &Client)
         detail: "authenticator app and recovery codes",
         ..event(AuditKind::FactorRemoved, client, now)
     };
-    if !factors::remove_totp(&state.db, &user.id, &event).await? {
-        return Err(AppError::Conflict("No authenticator app is on for this account.".into()));
+    let keep_one = state.accounts.second_factor.requires(user.role);
+    match factors::remove_totp(&state.db, &user.id, keep_one, &event).await? {
+        Removed::Done => {}
+        Removed::NotFound => return Err(AppError::Conflict("No authenticator app is on for this account.".into())),
+        Removed::Last => {
+            return Err(AppError::Conflict(
+                "Your account must keep two-step sign-in: this server requires it. To move it to a new phone, \
+                 add a passkey first, or ask an administrator to reset it."
+                    .into(),
+            ));
+        }
     }
     tracing::info!(user_id = %user.id, "authenticator app off");
     Ok(())

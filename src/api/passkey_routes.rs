@@ -61,7 +61,7 @@ async fn adding_options(State(state): State<AppState>, SettingUp(user): SettingU
         (status = 201, body = PasskeyAdded),
         (status = 400, description = "A refused name or answer", body = Message),
         (status = 401, description = "The ceremony is unknown, expired or used, or the sign-in is too old", body = Message),
-        (status = 409, description = "This passkey is registered already", body = Message),
+        (status = 409, description = "This passkey is registered already, or the account has the most it may", body = Message),
     ))]
 async fn add_passkey(
     State(state): State<AppState>,
@@ -70,10 +70,9 @@ async fn add_passkey(
     body: JsonBody,
 ) -> Result<Response, AppError> {
     let new = NewPasskey::read(&body)?;
-    let access = accounts::finish_adding(&state, &user, new.ceremony, new.name, &new.credential, &client).await?;
-    let added = accounts::list_passkeys(&state, &user).await?.into_iter().max_by_key(|p| p.created_at);
-    let passkey = added.map(view).ok_or_else(AppError::unexpected)?;
-    Ok(no_store((StatusCode::CREATED, Json(PasskeyAdded { passkey, access_token: access.token }))))
+    let (added, access) =
+        accounts::finish_adding(&state, &user, new.ceremony, new.name, &new.credential, &client).await?;
+    Ok(no_store((StatusCode::CREATED, Json(PasskeyAdded { passkey: view(added), access_token: access.token }))))
 }
 
 /// Remove one of the caller's passkeys. Needs a recent sign-in.
@@ -101,9 +100,11 @@ async fn remove_passkey(
     responses(
         (status = 200, body = PasskeyOptions),
         (status = 409, description = "Passkeys are off on this server", body = Message),
+        (status = 429, description = "This address started too many passkey sign-ins; see `Retry-After`", body = Message),
+        (status = 503, description = "As many passkey sign-ins are under way as the server holds; see `Retry-After`", body = Message),
     ))]
-async fn sign_in_options(State(state): State<AppState>) -> Result<Response, AppError> {
-    options(accounts::begin_sign_in(&state).await?)
+async fn sign_in_options(State(state): State<AppState>, client: Client) -> Result<Response, AppError> {
+    options(accounts::begin_sign_in(&state, &client).await?)
 }
 
 /// Finish signing in with a passkey: starts a session, as a password
@@ -113,6 +114,7 @@ async fn sign_in_options(State(state): State<AppState>) -> Result<Response, AppE
         (status = 200, body = TokenPair),
         (status = 400, description = "A malformed body", body = Message),
         (status = 401, description = "A refused passkey, or a ceremony that is unknown, expired or used", body = Message),
+        (status = 429, description = "Too many failed sign-ins from this address; see `Retry-After`", body = Message),
     ))]
 async fn sign_in(State(state): State<AppState>, client: Client, body: JsonBody) -> Result<Response, AppError> {
     let answer = PasskeyAnswer::read(&body)?;

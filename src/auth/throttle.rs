@@ -3,10 +3,10 @@
 //! database) is `db::throttles`; the decisions are all here.
 //!
 //! Each throttled thing (an account's sign-ins, one address's failed
-//! sign-ins, registrations from one address, reset-link attempts from one
-//! address) has a [`Limit`]: so many hits free within an hour, then a lock
-//! that doubles with every further hit up to a ceiling, and a hard cap per
-//! hour whatever the delays.
+//! sign-ins, and from one address: registrations, reset-link attempts,
+//! passkey sign-ins started) has a [`Limit`]: so many hits free within an
+//! hour, then a lock that doubles with every further hit up to a ceiling,
+//! and a hard cap per hour whatever the delays.
 
 use super::clock::UnixTime;
 
@@ -77,6 +77,9 @@ pub struct ThrottlePolicy {
     pub registration: Limit,
     /// Reset-link look-ups and uses from one address.
     pub reset: Limit,
+    /// Passkey sign-ins started from one address (each `/login` view with
+    /// passkey autofill starts one).
+    pub passkey: Limit,
 }
 
 impl Default for ThrottlePolicy {
@@ -86,6 +89,7 @@ impl Default for ThrottlePolicy {
             address: Limit { free: 20, first_lock: 30, max_lock: 15 * 60, per_window: 200 },
             registration: Limit { free: 10, first_lock: 60, max_lock: WINDOW, per_window: 30 },
             reset: Limit { free: 10, first_lock: 30, max_lock: 15 * 60, per_window: 50 },
+            passkey: Limit { free: 120, first_lock: 5, max_lock: 5 * 60, per_window: 600 },
         }
     }
 }

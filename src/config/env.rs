@@ -137,6 +137,12 @@ const NUMBERS: &[Number] = &[
         range: 1..=100_000,
         set: |s, n| s.throttle.reset.free = u32_of(n),
     },
+    Number {
+        name: "GATEHOUSE_PASSKEY_SIGN_INS_PER_ADDRESS",
+        unit: Unit::Count,
+        range: 1..=100_000,
+        set: |s, n| s.throttle.passkey.free = u32_of(n),
+    },
 ];
 
 /// A value the table's bounds already keep within `u32`.
@@ -228,9 +234,12 @@ impl Settings {
         account.first_lock = account.first_lock.min(account.max_lock);
         // Per client address: how many before a lock; the window's cap
         // grows with it.
-        for (limit, window) in
-            [(&mut s.throttle.address, 10), (&mut s.throttle.registration, 3), (&mut s.throttle.reset, 5)]
-        {
+        for (limit, window) in [
+            (&mut s.throttle.address, 10),
+            (&mut s.throttle.registration, 3),
+            (&mut s.throttle.reset, 5),
+            (&mut s.throttle.passkey, 5),
+        ] {
             limit.per_window = limit.per_window.max(limit.free * window);
         }
         if let Some(list) = vars.get("GATEHOUSE_TRUSTED_PROXIES") {

@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::Db;
 use super::audit::{self, Event};
+pub use super::passkeys::Removed;
 use super::sessions::{self, NewSession};
 use crate::auth::clock::UnixTime;
 use crate::domain::UserId;
@@ -114,17 +115,63 @@ pub async fn confirm_totp(
 }
 
 /// Removes the authenticator app of `user_id` and its recovery codes, and
-/// records `event`. Returns whether there was one.
+/// records `event`; with `keep_one`, only if the account keeps a passkey
+/// (checked under the account's lock, like [`super::passkeys::remove`]).
 ///
 /// # Errors
 /// Database failures; nothing is left half-written.
 #[tracing::instrument(skip_all)]
-pub async fn remove_totp(db: &Db, user_id: &UserId, event: &Event<'_>) -> Result<bool, sqlx::Error> {
+pub async fn remove_totp(db: &Db, user_id: &UserId, keep_one: bool, event: &Event<'_>) -> Result<Removed, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
+    lock_account(&mut tx, user_id).await?;
+    let on = sqlx::query("SELECT 1 AS one FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL")
+        .bind(user_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if on && keep_one && held(&mut tx, user_id).await? <= 1 {
+        tx.rollback().await?;
+        return Ok(Removed::Last);
+    }
     let removed =
         sqlx::query("DELETE FROM totp_factors WHERE user_id = $1").bind(user_id.as_str()).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id.as_str()).execute(&mut *tx).await?;
-    audit::commit_if(tx, removed.rows_affected() == 1, event).await
+    let done = audit::commit_if(tx, removed.rows_affected() == 1, event).await?;
+    Ok(if done { Removed::Done } else { Removed::NotFound })
+}
+
+/// Takes the account's lock for the rest of `tx`: a write first, not a
+/// read, so it holds the database (SQLite) or the account's row
+/// (PostgreSQL) until the transaction ends, and checks made after it
+/// cannot be overtaken by a concurrent change of the same account.
+///
+/// # Errors
+/// Database failures.
+pub(super) async fn lock_account(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &UserId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET disabled_at = disabled_at WHERE id = $1")
+        .bind(user_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// How many second factors `user_id` has: each passkey, and the
+/// authenticator app once it is on.
+///
+/// # Errors
+/// Database failures.
+pub(super) async fn held(tx: &mut sqlx::Transaction<'static, sqlx::Any>, user_id: &UserId) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM passkeys WHERE user_id = $1)
+              + (SELECT COUNT(*) FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL) AS n",
+    )
+    .bind(user_id.as_str())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("n")
 }
 
 /// Removes every second factor of `user_id` (an administrator's reset):

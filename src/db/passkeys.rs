@@ -85,14 +85,39 @@ pub async fn count(db: &Db, user_id: &UserId) -> Result<i64, sqlx::Error> {
         .try_get("n")
 }
 
-/// Stores a new passkey and records `event`. Returns `false`, and changes
-/// nothing, when that credential is already registered (to anyone).
+/// Why a passkey was not stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotAdded {
+    /// That credential is registered already (to anyone).
+    Registered,
+    /// The account has the most passkeys it may.
+    Full,
+}
+
+/// Stores a new passkey, unless its account has `max` already, and
+/// records `event`. The count is taken under the account's lock, so
+/// concurrent additions never pass `max` between them.
 ///
 /// # Errors
 /// Database failures; nothing is left half-written.
 #[tracing::instrument(skip_all)]
-pub async fn insert(db: &Db, passkey: &PasskeyRecord, event: &Event<'_>) -> Result<bool, sqlx::Error> {
+pub async fn insert(
+    db: &Db,
+    passkey: &PasskeyRecord,
+    max: i64,
+    event: &Event<'_>,
+) -> Result<Result<(), NotAdded>, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
+    super::factors::lock_account(&mut tx, &passkey.user_id).await?;
+    let held: i64 = sqlx::query("SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1")
+        .bind(passkey.user_id.as_str())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    if held >= max {
+        tx.rollback().await?;
+        return Ok(Err(NotAdded::Full));
+    }
     let inserted = sqlx::query(
         "INSERT INTO passkeys (id, user_id, name, credential, counter, created_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO NOTHING",
@@ -105,7 +130,8 @@ pub async fn insert(db: &Db, passkey: &PasskeyRecord, event: &Event<'_>) -> Resu
     .bind(passkey.created_at)
     .execute(&mut *tx)
     .await?;
-    audit::commit_if(tx, inserted.rows_affected() == 1, event).await
+    let added = audit::commit_if(tx, inserted.rows_affected() == 1, event).await?;
+    Ok(if added { Ok(()) } else { Err(NotAdded::Registered) })
 }
 
 /// Records a use of passkey `id` with the verifier's updated record.
@@ -136,20 +162,49 @@ pub async fn used(
     Ok(done.rows_affected() == 1)
 }
 
-/// Removes passkey `id` of `user_id` and records `event`. Returns whether
-/// there was one.
+/// Removes passkey `id` of `user_id` and records `event`; with
+/// `keep_one`, only if the account keeps another second factor (checked
+/// under the account's lock, so two removals at once never take the last
+/// two).
 ///
 /// # Errors
 /// Database failures; nothing is left half-written.
 #[tracing::instrument(skip(db, event))]
-pub async fn remove(db: &Db, user_id: &UserId, id: &str, event: &Event<'_>) -> Result<bool, sqlx::Error> {
+pub async fn remove(
+    db: &Db,
+    user_id: &UserId,
+    id: &str,
+    keep_one: bool,
+    event: &Event<'_>,
+) -> Result<Removed, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
+    super::factors::lock_account(&mut tx, user_id).await?;
+    if keep_one && super::factors::held(&mut tx, user_id).await? <= 1 {
+        let mine = sqlx::query("SELECT 1 AS one FROM passkeys WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        return Ok(if mine.is_some() { Removed::Last } else { Removed::NotFound });
+    }
     let removed = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
         .bind(id)
         .bind(user_id.as_str())
         .execute(&mut *tx)
         .await?;
-    audit::commit_if(tx, removed.rows_affected() == 1, event).await
+    let done = audit::commit_if(tx, removed.rows_affected() == 1, event).await?;
+    Ok(if done { Removed::Done } else { Removed::NotFound })
+}
+
+/// How a removal of a second factor ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removed {
+    Done,
+    /// There was no such factor.
+    NotFound,
+    /// It is the account's last second factor, which must stay.
+    Last,
 }
 
 /// What a ceremony is for: a ceremony started for one purpose never
@@ -174,8 +229,15 @@ impl Purpose {
     }
 }
 
+/// The most ceremonies one account has under way for one purpose; a new
+/// one ends the oldest.
+pub const LIVE_PER_ACCOUNT: i64 = 5;
+
 /// Stores a ceremony's state under the hash of its handle, and sweeps
-/// ceremonies that have died.
+/// ceremonies that have died. An account keeps at most
+/// [`LIVE_PER_ACCOUNT`] per purpose; sign-ins, which no account owns yet,
+/// at most `max_anonymous` between them. Returns `false`, storing nothing,
+/// when that many sign-ins are under way.
 ///
 /// # Errors
 /// Database failures.
@@ -186,11 +248,35 @@ pub async fn start_ceremony(
     purpose: Purpose,
     user_id: Option<&UserId>,
     state: &str,
-    now: UnixTime,
-    expires_at: UnixTime,
-) -> Result<(), sqlx::Error> {
+    (now, expires_at): (UnixTime, UnixTime),
+    max_anonymous: i64,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     sqlx::query("DELETE FROM webauthn_challenges WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
+    match user_id {
+        Some(user_id) => {
+            sqlx::query(
+                "DELETE FROM webauthn_challenges WHERE user_id = $1 AND purpose = $2 AND hash NOT IN
+                 (SELECT hash FROM webauthn_challenges WHERE user_id = $1 AND purpose = $2
+                  ORDER BY expires_at DESC, hash LIMIT $3)",
+            )
+            .bind(user_id.as_str())
+            .bind(purpose.as_str())
+            .bind(LIVE_PER_ACCOUNT - 1)
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            let live: i64 = sqlx::query("SELECT COUNT(*) AS n FROM webauthn_challenges WHERE user_id IS NULL")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+            if live >= max_anonymous {
+                tx.commit().await?;
+                return Ok(false);
+            }
+        }
+    }
     sqlx::query(
         "INSERT INTO webauthn_challenges (hash, purpose, user_id, state, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -201,7 +287,8 @@ pub async fn start_ceremony(
     .bind(expires_at)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Takes the live ceremony with handle hash `hash`, for `purpose` and

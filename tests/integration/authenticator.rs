@@ -21,6 +21,9 @@ pub struct SoftPasskey {
     pub rp_id: String,
     /// A passkey that syncs between devices.
     pub synced: bool,
+    /// What the browser reports of the credential's residency
+    /// (`credProps.rk`); `None` for a browser that says nothing.
+    pub resident: Option<bool>,
 }
 
 const UP: u8 = 0x01;
@@ -45,6 +48,7 @@ impl SoftPasskey {
             origin: origin.to_owned(),
             rp_id: host,
             synced: false,
+            resident: Some(true),
         }
     }
 
@@ -98,7 +102,7 @@ impl SoftPasskey {
                 "clientDataJSON": URL_SAFE_NO_PAD.encode(client_data),
                 "transports": ["internal"],
             },
-            "extensions": {},
+            "extensions": self.resident.map_or_else(|| json!({}), |rk| json!({ "credProps": { "rk": rk } })),
         })
     }
 

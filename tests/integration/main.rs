@@ -20,6 +20,7 @@ mod mfa;
 mod openapi;
 mod outage;
 mod pages;
+mod passkey_abuse;
 mod passkeys;
 mod password;
 mod policy;

@@ -42,7 +42,7 @@ pub struct PasskeysView {
 #[server(prefix = "/_fn", endpoint = "passkey-sign-in-options")]
 pub async fn passkey_sign_in_options() -> Result<CeremonyView, AppError> {
     let state = ssr::state()?;
-    ceremony(crate::accounts::begin_sign_in(&state).await?)
+    ceremony(crate::accounts::begin_sign_in(&state, &ssr::client()?).await?)
 }
 
 /// Finishes a passkey sign-in: sets the session's cookies and answers
@@ -82,7 +82,7 @@ pub async fn passkey_add_options() -> Result<CeremonyView, AppError> {
 pub async fn passkey_add(ceremony: String, name: String, credential: String) -> Result<(), AppError> {
     let (state, user) = ssr::allowed(Page::Reauth).await?;
     let answer = serde_json::from_str(&credential).map_err(|_| unreadable())?;
-    let access = crate::accounts::finish_adding(&state, &user, &ceremony, &name, &answer, &ssr::client()?).await?;
+    let (_, access) = crate::accounts::finish_adding(&state, &user, &ceremony, &name, &answer, &ssr::client()?).await?;
     ssr::set_cookies([crate::web::cookies::set_access(&access.token, access.lifetime())]);
     Ok(())
 }
