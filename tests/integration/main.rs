@@ -17,6 +17,8 @@ mod helpers;
 mod instances;
 mod keys;
 mod mfa;
+mod mfa_form;
+mod mfa_setup;
 mod openapi;
 mod outage;
 mod pages;
