@@ -115,13 +115,18 @@ function browserSaid(error) {
     case "InvalidStateError":
       return "This device already has a passkey for this account.";
     case "SecurityError":
-      return "This address cannot use passkeys. Open Gatehouse at its own address (locally, http://localhost:<port>).";
+      return atAnIp()
+        ? `Passkeys do not work at an IP address. Open ${location.protocol}//localhost${location.port ? `:${location.port}` : ""}${location.pathname} instead.`
+        : "This address cannot use passkeys. Open Gatehouse at the address its operator set.";
     default:
       return error instanceof Refused ? error.message : "The passkey could not be used here. Try another way.";
   }
 }
 
 const next = () => new URLSearchParams(location.search).get("next") ?? "";
+
+/** Whether the page was opened at an IP address, which browsers refuse as a passkey's site. */
+const atAnIp = () => /^\d+\.\d+\.\d+\.\d+$|^\[.*\]$/.test(location.hostname) || location.hostname.includes(":");
 
 /** The one pending autofill request, so a button can cancel it first. */
 let autofill = null;
@@ -186,6 +191,10 @@ async function offerIn(field) {
   autofill = controller;
   // A ceremony lives 5 minutes: a long-open page asks again before that.
   const renew = setTimeout(() => controller.abort("renew"), 4 * 60 * 1000);
+  // Until the person picks a passkey, autofill is only an offer: if it
+  // cannot be made (an IP address, a throttled address, no server), the
+  // page says nothing, and the button explains when it is pressed.
+  let picked = false;
   try {
     const started = await call("passkey-sign-in-options");
     const credential = await navigator.credentials.get({
@@ -193,6 +202,7 @@ async function offerIn(field) {
       mediation: "conditional",
       signal: controller.signal,
     });
+    picked = true;
     const to = await call("passkey-sign-in", { ceremony: started.ceremony, credential: answer(credential), next: next() });
     location.assign(to);
   } catch (error) {
@@ -200,8 +210,10 @@ async function offerIn(field) {
       if (controller.signal.reason === "renew" && field.isConnected) offerIn(field);
       return;
     }
-    // The person looked away from the suggestion: nothing to say.
-    if (error?.name === "NotAllowedError") return;
+    if (!picked) {
+      console.info("Passkey autofill is not offered:", error?.message ?? error);
+      return;
+    }
     const status = field.closest("[data-passkey-area]")?.querySelector("[data-passkey-status]");
     if (status) status.textContent = browserSaid(error);
   } finally {

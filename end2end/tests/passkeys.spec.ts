@@ -102,3 +102,20 @@ test("a passkey unknown to the server is refused with a message, and the passwor
   await new LoginPage(page).signIn(name);
   await expect(page).toHaveURL(/\/dashboard$/);
 });
+
+test("at an IP address the sign-in page stays quiet until the passkey button says where passkeys work", async ({ page, baseURL }) => {
+  const local = new URL(baseURL!);
+  const atIp = `http://127.0.0.1:${local.port}/login`;
+  const offered: string[] = [];
+  page.on("request", (r) => r.url().includes("passkey-sign-in-options") && offered.push(r.url()));
+  await page.goto(atIp);
+  await hydrated(page);
+  await expect.poll(() => offered.length).toBeGreaterThan(0);
+  // Autofill could not be offered here: nothing on the page says so.
+  await expect(page.getByTestId("passkey-status")).toHaveText("");
+  await page.getByTestId("passkey-sign-in").click();
+  await expect(page.getByTestId("passkey-status")).toHaveText(
+    `Passkeys do not work at an IP address. Open http://localhost:${local.port}/login instead.`,
+  );
+  await page.screenshot({ path: "screenshots/passkeys-at-an-ip.png" });
+});
