@@ -9,6 +9,7 @@ pub mod administer;
 pub mod attempts;
 pub mod audit;
 mod overview;
+mod passkey_use;
 mod passkeys;
 mod password;
 mod refresh;
@@ -26,9 +27,10 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub use overview::{RECENT_EVENTS, list_sessions, overview};
+pub use passkey_use::{begin_confirming, begin_sign_in, finish_confirming, finish_sign_in};
 pub use passkeys::{
-    CEREMONY_TTL, Ceremony, MAX_LIVE_SIGN_INS, MAX_NAME, PasskeySummary, begin_adding, begin_confirming, begin_sign_in,
-    finish_adding, finish_confirming, finish_sign_in, list_passkeys, passkeys_on, remove_passkey,
+    CEREMONY_TTL, Ceremony, MAX_LIVE_SIGN_INS, MAX_NAME, PasskeySummary, begin_adding, finish_adding, list_passkeys,
+    passkeys_on, remove_passkey,
 };
 pub use password::{NewPasswordForm, ResetLink, change_password, reset_link, reset_password};
 pub use refresh::refresh;

@@ -1,6 +1,6 @@
-//! Passkeys: adding one to an account, listing and removing them, signing
-//! in with one (no username: the passkey says whose it is), and confirming
-//! who one is with one.
+//! Passkeys: adding one to an account, listing and removing them, and the
+//! ceremonies' storage. Signing in and confirming who one is with one are
+//! in `passkey_use`.
 //!
 //! Each ceremony has two halves. The first stores the verifier's state
 //! (its challenge) under the hash of a short-lived, single-use handle and
@@ -14,22 +14,17 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use webauthn_rs::Webauthn;
 use webauthn_rs::prelude::{
-    CreationChallengeResponse, DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Uuid, WebauthnError,
+    CreationChallengeResponse, Passkey, PasskeyRegistration, RegisterPublicKeyCredential, Uuid, WebauthnError,
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
-use super::SessionTokens;
-use super::attempts::{self, PerAddress};
-use super::audit::{event, note};
+use super::audit::event;
 use super::second_factor::{may_change_factors, proved};
-use super::sign_in::start_session;
 use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::opaque::CeremonyHandle;
 use crate::auth::token::Issued;
 use crate::db::audit::Event;
 use crate::db::passkeys::{self, NotAdded, PasskeyRecord, Purpose, Removed};
-use crate::db::users;
 use crate::domain::{AuditKind, AuthMethod, Rule, UserId};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -63,10 +58,11 @@ pub struct PasskeySummary {
     pub last_used_at: Option<i64>,
 }
 
-const BACKWARDS: &str = "passkey: signature counter went backwards (a copied key?)";
-const GONE: &str = "This passkey request took too long or was already used. Try again.";
-const NOT_VERIFIED: &str = "The passkey's answer could not be verified. Try again, or use another way in.";
-const UNKNOWN: &str = "This passkey is not registered here. Sign in another way, then add it on your account page.";
+pub(super) const BACKWARDS: &str = "passkey: signature counter went backwards (a copied key?)";
+pub(super) const GONE: &str = "This passkey request took too long or was already used. Try again.";
+pub(super) const NOT_VERIFIED: &str = "The passkey's answer could not be verified. Try again, or use another way in.";
+pub(super) const UNKNOWN: &str =
+    "This passkey is not registered here. Sign in another way, then add it on your account page.";
 const NOT_DISCOVERABLE: &str = "This passkey cannot say whose it is, so it could not sign you in without a username. \
      Choose a passkey kept on this device, your phone or a password manager.";
 
@@ -217,176 +213,8 @@ pub async fn remove_passkey(state: &AppState, user: &CurrentUser, id: &str, clie
     Ok(())
 }
 
-/// Starts a sign-in with a passkey: no account yet, the passkey will say.
-/// Anyone may ask, so each address is throttled, and all of them together
-/// hold at most [`MAX_LIVE_SIGN_INS`] challenges.
-///
-/// # Errors
-/// [`AppError::Conflict`] when passkeys are off,
-/// [`AppError::TooManyAttempts`] for an address that asked too often,
-/// [`AppError::Busy`] while the sign-ins under way are at the cap.
-pub async fn begin_sign_in(state: &AppState, client: &Client) -> Result<Ceremony<RequestChallengeResponse>, AppError> {
-    let rp = relying_party(state)?;
-    attempts::count(state, client, PerAddress::PasskeySignIn).await?;
-    let (options, authentication) = rp.start_discoverable_authentication().map_err(|e| verifier_failed(&e))?;
-    let handle = start(state, Purpose::SignIn, None, &authentication).await?;
-    Ok(Ceremony { handle, options })
-}
-
-/// Finishes a sign-in with the browser's `answer` to ceremony `handle`:
-/// a session exactly like a password's, signed in by the passkey.
-///
-/// A passkey that is not registered, that is used for another account
-/// than its own, whose signature counter went backwards, or whose answer
-/// fails verification is refused and audited.
-///
-/// # Errors
-/// [`AppError::Unauthorized`] for a refused passkey or a ceremony that is
-/// gone (a refusal counts against the address like a wrong password),
-/// [`AppError::TooManyAttempts`] while the address is locked.
-pub async fn finish_sign_in(
-    state: &AppState,
-    handle: &str,
-    answer: &PublicKeyCredential,
-    client: &Client,
-) -> Result<SessionTokens, AppError> {
-    let rp = relying_party(state)?;
-    let attempt = attempts::unnamed(state, client).await?;
-    let authentication: DiscoverableAuthentication = take(state, handle, Purpose::SignIn, None).await?;
-    let tokens = match signed_in(state, rp, authentication, answer, client).await {
-        Ok(tokens) => tokens,
-        Err(e) => {
-            if matches!(e, AppError::Unauthorized(_)) {
-                attempt.failed(state, client).await;
-            }
-            return Err(e);
-        }
-    };
-    attempt.succeeded();
-    tracing::info!(user_id = %tokens.owner.user_id, session_id = %tokens.owner.session_id, "signed in with a passkey");
-    Ok(tokens)
-}
-
-/// The checks of [`finish_sign_in`], in order, and the session they earn.
-async fn signed_in(
-    state: &AppState,
-    rp: &Webauthn,
-    authentication: DiscoverableAuthentication,
-    answer: &PublicKeyCredential,
-    client: &Client,
-) -> Result<SessionTokens, AppError> {
-    let refuse = |subject, detail, message| refuse_sign_in(state, client, subject, detail, message);
-    let (handle_user, credential_id) = match rp.identify_discoverable_authentication(answer) {
-        Ok(found) => found,
-        Err(_) => return Err(refuse(None, "passkey: no account named", NOT_VERIFIED).await),
-    };
-    let Some(record) = passkeys::find(&state.db, &URL_SAFE_NO_PAD.encode(credential_id)).await? else {
-        return Err(refuse(None, "passkey: not registered", UNKNOWN).await);
-    };
-    // The signature first: only a verified answer is held against the
-    // passkey's account (a credential ID is no secret).
-    let owner = Some(record.user_id.as_str());
-    let mut passkey = stored(&record)?;
-    let result = match rp.finish_discoverable_authentication_v2(answer, authentication, &passkey) {
-        Ok(result) => result,
-        Err(WebauthnError::CredentialPossibleCompromise) => {
-            return Err(refuse(owner, BACKWARDS, NOT_VERIFIED).await);
-        }
-        Err(_) => return Err(refuse(None, "passkey: answer failed verification", NOT_VERIFIED).await),
-    };
-    if user_handle(&record.user_id)? != handle_user {
-        return Err(refuse(owner, "passkey: presented for another account", NOT_VERIFIED).await);
-    }
-    let Some(user) = users::find_by_id(&state.db, &record.user_id).await?.filter(|u| !u.disabled) else {
-        return Err(refuse(owner, "passkey: account disabled", "This account is not available.").await);
-    };
-    match record_use(state, &record, &mut passkey, &result).await? {
-        Use::Recorded => {}
-        Use::Backwards => return Err(refuse(owner, BACKWARDS, NOT_VERIFIED).await),
-        Use::Overtaken => return Err(refuse(owner, "passkey: answer already used", NOT_VERIFIED).await),
-    }
-    start_session(state, user, vec![method_of_use(&result)], client, "passkey").await
-}
-
-/// Starts confirming who `user` is with one of their passkeys.
-///
-/// # Errors
-/// [`AppError::Conflict`] when passkeys are off or the account has none.
-pub async fn begin_confirming(
-    state: &AppState,
-    user: &CurrentUser,
-) -> Result<Ceremony<RequestChallengeResponse>, AppError> {
-    user.may(Rule::CONFIRM, state.clock.now(), &state.accounts)?;
-    let rp = relying_party(state)?;
-    let mine = passkeys::of_user(&state.db, &user.id).await?;
-    if mine.is_empty() {
-        return Err(AppError::Conflict("This account has no passkey. Confirm another way.".into()));
-    }
-    let keys = mine.iter().map(stored).collect::<Result<Vec<_>, _>>()?;
-    let (options, authentication) = rp.start_passkey_authentication(&keys).map_err(|e| verifier_failed(&e))?;
-    let handle = start(state, Purpose::Confirm, Some(&user.id), &authentication).await?;
-    Ok(Ceremony { handle, options })
-}
-
-/// Finishes confirming who `user` is with the browser's `answer`: the
-/// session counts as freshly signed in, and has shown a passkey.
-///
-/// # Errors
-/// [`AppError::Invalid`] for a refused answer, [`AppError::Unauthorized`]
-/// for a ceremony that is gone.
-pub async fn finish_confirming(
-    state: &AppState,
-    user: &CurrentUser,
-    handle: &str,
-    answer: &PublicKeyCredential,
-    client: &Client,
-) -> Result<Issued, AppError> {
-    user.may(Rule::CONFIRM, state.clock.now(), &state.accounts)?;
-    let rp = relying_party(state)?;
-    let authentication: PasskeyAuthentication = take(state, handle, Purpose::Confirm, Some(&user.id)).await?;
-    let now = state.clock.now();
-    let me = Some(user.id.as_str());
-    let attempt =
-        Event { actor_id: me, subject_id: me, detail: "passkey", ..event(AuditKind::Reauthenticate, client, now) };
-    let refused = |detail: &'static str| async move {
-        note(state, &Event { success: false, detail, ..attempt }).await;
-        AppError::invalid("passkey", NOT_VERIFIED)
-    };
-    let id = URL_SAFE_NO_PAD.encode(answer.get_credential_id());
-    let Some(record) = passkeys::find(&state.db, &id).await?.filter(|r| r.user_id == user.id) else {
-        return Err(refused("passkey: not one of this account's").await);
-    };
-    let mut passkey = stored(&record)?;
-    let result = match rp.finish_passkey_authentication(answer, &authentication) {
-        Ok(result) => result,
-        Err(WebauthnError::CredentialPossibleCompromise) => return Err(refused(BACKWARDS).await),
-        Err(_) => return Err(refused("passkey: answer failed verification").await),
-    };
-    match record_use(state, &record, &mut passkey, &result).await? {
-        Use::Recorded => {}
-        Use::Backwards => return Err(refused(BACKWARDS).await),
-        Use::Overtaken => return Err(refused("passkey: answer already used").await),
-    }
-    note(state, &attempt).await;
-    proved(state, user, method_of_use(&result), now, true).await
-}
-
-/// Records a refused passkey sign-in and says so.
-async fn refuse_sign_in(
-    state: &AppState,
-    client: &Client,
-    subject_id: Option<&str>,
-    detail: &'static str,
-    message: &'static str,
-) -> AppError {
-    let refused = Event { success: false, subject_id, detail, ..event(AuditKind::SignIn, client, state.clock.now()) };
-    note(state, &refused).await;
-    tracing::info!(detail, "passkey sign-in refused");
-    AppError::Unauthorized(message.into())
-}
-
 /// Stores a ceremony's `state` under a new handle.
-async fn start(
+pub(super) async fn start(
     state: &AppState,
     purpose: Purpose,
     user_id: Option<&UserId>,
@@ -405,7 +233,7 @@ async fn start(
 }
 
 /// Takes the ceremony `handle` names back, once.
-async fn take<T: serde::de::DeserializeOwned>(
+pub(super) async fn take<T: serde::de::DeserializeOwned>(
     state: &AppState,
     handle: &str,
     purpose: Purpose,
@@ -421,38 +249,7 @@ async fn take<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// How recording a verified use ended.
-enum Use {
-    Recorded,
-    /// The signature counter is not past the stored one: a copy of the
-    /// key, or an answer kept from before a later use.
-    Backwards,
-    /// Another use was recorded first (the same answer, twice at once).
-    Overtaken,
-}
-
-/// Records a verified use: the counter moves forward (or stays at zero,
-/// for passkeys that keep none), once. The verifier compares the counter
-/// with the record it was given, which for a confirmation is the one read
-/// when the ceremony began; this compares it with the stored one.
-async fn record_use(
-    state: &AppState,
-    record: &PasskeyRecord,
-    passkey: &mut Passkey,
-    result: &webauthn_rs::prelude::AuthenticationResult,
-) -> Result<Use, AppError> {
-    let counter = i64::from(result.counter());
-    if (counter != 0 || record.counter != 0) && counter <= record.counter {
-        return Ok(Use::Backwards);
-    }
-    passkey.update_credential(result);
-    let credential = serde_json::to_string(passkey).map_err(|e| AppError::internal(&e))?;
-    let now = state.clock.now();
-    let recorded = passkeys::used(&state.db, &record.id, record.counter, counter, &credential, now).await?;
-    Ok(if recorded { Use::Recorded } else { Use::Overtaken })
-}
-
-fn relying_party(state: &AppState) -> Result<&Webauthn, AppError> {
+pub(super) fn relying_party(state: &AppState) -> Result<&Webauthn, AppError> {
     state.passkeys.as_deref().ok_or_else(|| {
         AppError::Conflict(
             "Passkeys are off on this server: its public address names no domain. Open it at \
@@ -463,14 +260,14 @@ fn relying_party(state: &AppState) -> Result<&Webauthn, AppError> {
 }
 
 /// The WebAuthn user handle of an account: its id, which is a UUID.
-fn user_handle(user_id: &UserId) -> Result<Uuid, AppError> {
+pub(super) fn user_handle(user_id: &UserId) -> Result<Uuid, AppError> {
     Uuid::parse_str(user_id.as_str()).map_err(|_| {
         tracing::error!(user_id = %user_id, "an account id is not a UUID");
         AppError::unexpected()
     })
 }
 
-fn stored(record: &PasskeyRecord) -> Result<Passkey, AppError> {
+pub(super) fn stored(record: &PasskeyRecord) -> Result<Passkey, AppError> {
     serde_json::from_str(&record.credential).map_err(|e| {
         tracing::error!(error = %e, "a stored passkey does not read back");
         AppError::unexpected()
@@ -487,10 +284,6 @@ fn stored_counter(passkey: &Passkey) -> i64 {
 fn method_of(passkey: &Passkey) -> AuthMethod {
     let synced = serde_json::to_value(passkey).ok().and_then(|v| v["cred"]["backup_eligible"].as_bool());
     if synced.unwrap_or(true) { AuthMethod::SoftwareKey } else { AuthMethod::HardwareKey }
-}
-
-fn method_of_use(result: &webauthn_rs::prelude::AuthenticationResult) -> AuthMethod {
-    if result.backup_eligible() { AuthMethod::SoftwareKey } else { AuthMethod::HardwareKey }
 }
 
 /// A name as typed: trimmed, 1 to [`MAX_NAME`] characters, no control
@@ -514,7 +307,7 @@ fn refused_answer(ceremony: &str, e: &WebauthnError) -> AppError {
     AppError::invalid("passkey", NOT_VERIFIED)
 }
 
-fn verifier_failed(e: &WebauthnError) -> AppError {
+pub(super) fn verifier_failed(e: &WebauthnError) -> AppError {
     tracing::error!(error = %e, "the passkey verifier failed");
     AppError::unexpected()
 }
