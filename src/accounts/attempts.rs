@@ -51,11 +51,8 @@ pub async fn code(state: &AppState, client: &Client, username: &str) -> Result<P
 }
 
 async fn guess(state: &AppState, client: &Client, username: &str, what: &str) -> Result<PasswordAttempt, AppError> {
+    let AddressAttempt { address } = unnamed(state, client).await?;
     let now = state.clock.now();
-    let address = address_key("sign-in", client);
-    if let Some(locked) = throttles::locked(&state.db, &address, now).await? {
-        return Err(refused(locked));
-    }
     let name: String = username.trim().chars().take(64).collect();
     let account = format!("{what}:{}", Username::fold(&name));
     let tally = throttles::hit(&state.db, &account, &state.throttle.account, now).await?;
