@@ -303,7 +303,8 @@ pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
     cookie_value(headers, REFRESH_COOKIE)
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The value of the cookie `name` set by `headers`, unless it was cleared.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     cookie_line(headers, name).and_then(|line| {
         let value = line.split(';').next()?.split_once('=')?.1;
         (!value.is_empty()).then(|| value.to_owned())

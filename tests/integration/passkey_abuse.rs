@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::authenticator::SoftPasskey;
 use crate::helpers::*;
-use crate::passkeys::{add, body, finish_sign_in, msg, origin, refusals, sign_in_options};
+use crate::passkeys::{add, body, finish_sign_in, msg, origin, refusals, sign_in_options, signed_in_with_passkey};
 
 /// Rounds of a race, so that its two sides really overlap in some.
 const ROUNDS: i64 = 8;
@@ -73,9 +73,7 @@ async fn a_ceremony_started_by_one_account_is_never_finished_by_another() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_account_or_an_answer_naming_nobody_does_not_sign_in() {
     let app = spawn_app().await;
-    let access = app.signed_in("alice").await;
-    let mut passkey = SoftPasskey::new(&origin(&app));
-    add(&app, &access, &mut passkey, "Laptop").await;
+    let (_, mut passkey) = signed_in_with_passkey(&app, "alice", "Laptop").await;
     let sessions = app.count("SELECT COUNT(*) FROM sessions").await;
     let handle = std::mem::take(&mut passkey.user_handle);
     let (ceremony, options) = sign_in_options(&app).await;
@@ -213,9 +211,7 @@ async fn one_answer_sent_twice_at_once_signs_in_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confirmation_answered_with_a_counter_behind_the_stored_one_is_refused() {
     let app = spawn_app().await;
-    let access = app.signed_in("alice").await;
-    let mut passkey = SoftPasskey::new(&origin(&app));
-    let access = add(&app, &access, &mut passkey, "Key").await;
+    let (access, mut passkey) = signed_in_with_passkey(&app, "alice", "Key").await;
     let (ceremony, options) = sign_in_options(&app).await;
     assert_eq!(finish_sign_in(&app, &ceremony, &passkey.get(&options)).await.status(), 200);
 
@@ -284,9 +280,7 @@ async fn strangers_starting_sign_ins_are_throttled_per_address_and_capped_in_all
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_passkeys_lock_the_address_like_wrong_passwords() {
     let app = spawn_app().await;
-    let access = app.signed_in("alice").await;
-    let mut passkey = SoftPasskey::new(&origin(&app));
-    add(&app, &access, &mut passkey, "Laptop").await;
+    let (_, mut passkey) = signed_in_with_passkey(&app, "alice", "Laptop").await;
     let free = gatehouse::auth::throttle::ThrottlePolicy::default().address.free;
     for _ in 0..free {
         let mut stranger = SoftPasskey::new(&origin(&app));

@@ -46,6 +46,15 @@ pub(crate) async fn add(app: &TestApp, access: &str, passkey: &mut SoftPasskey, 
     added["access_token"].as_str().unwrap().to_owned()
 }
 
+/// `username`, signed in, with a new passkey named `name`: the access
+/// token that has shown it, and the passkey.
+pub(crate) async fn signed_in_with_passkey(app: &TestApp, username: &str, name: &str) -> (String, SoftPasskey) {
+    let access = app.signed_in(username).await;
+    let mut passkey = SoftPasskey::new(&origin(app));
+    let shown = add(app, &access, &mut passkey, name).await;
+    (shown, passkey)
+}
+
 /// Starts a passkey sign-in: (ceremony, options).
 pub(crate) async fn sign_in_options(app: &TestApp) -> (String, Value) {
     let res = app.post_json("/api/login/passkey/options", &Value::Null).await;
@@ -174,9 +183,7 @@ async fn a_challenge_is_answered_once_within_five_minutes_from_our_origin_for_it
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counter_that_goes_backwards_is_refused_and_audited() {
     let app = spawn_app().await;
-    let access = app.signed_in("alice").await;
-    let mut passkey = SoftPasskey::new(&origin(&app));
-    add(&app, &access, &mut passkey, "Key").await;
+    let (_, mut passkey) = signed_in_with_passkey(&app, "alice", "Key").await;
     for _ in 0..3 {
         let (ceremony, options) = sign_in_options(&app).await;
         assert_eq!(finish_sign_in(&app, &ceremony, &passkey.get(&options)).await.status(), 200);
@@ -222,9 +229,7 @@ async fn a_passkey_presented_for_another_account_or_unknown_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_passkeys_needs_a_fresh_sign_in_and_a_passkey_gives_one() {
     let app = spawn_app().await;
-    let access = app.signed_in("alice").await;
-    let mut passkey = SoftPasskey::new(&origin(&app));
-    let shown = add(&app, &access, &mut passkey, "Laptop").await;
+    let (shown, mut passkey) = signed_in_with_passkey(&app, "alice", "Laptop").await;
     app.clock.advance(11 * 60);
     let id = passkey.id();
     let delete = format!("/api/passkeys/{id}");
@@ -314,9 +319,7 @@ async fn under_the_policy_a_stolen_password_cannot_enrol_its_own_factor_beside_a
     let app =
         spawn_app_with(Options { require_mfa: gatehouse::auth::policy::SecondFactorPolicy::All, ..Options::default() })
             .await;
-    let access = app.signed_in("alice").await;
-    let mut passkey = SoftPasskey::new(&origin(&app));
-    add(&app, &access, &mut passkey, "Laptop").await;
+    let (_, mut passkey) = signed_in_with_passkey(&app, "alice", "Laptop").await;
 
     // The password signs in, owing the factor the policy asks for...
     let (stolen, _) = app.login_pair("alice").await;
