@@ -160,11 +160,18 @@ impl FromServerFnError for AppError {
                 field: None,
                 message: "The form could not be read. Reload the page and try again.".into(),
             },
+            // On the server this is the body failing to read as text:
+            // bytes that are not UTF-8, whatever the content type says.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => Self::Invalid { field: None, message: NOT_TEXT.into() },
             ServerFnErrorErr::Request(_) => Self::Network,
             _ => Self::unexpected(),
         }
     }
 }
+
+/// What a request body that is not UTF-8 text is told.
+pub const NOT_TEXT: &str = "The form held characters that are not text (UTF-8). Reload the page and type it again.";
 
 /// An error and all its causes on one line, for the logs.
 pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {

@@ -3,6 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE;
+use gatehouse::error::NOT_TEXT;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -545,4 +546,48 @@ async fn a_page_that_fails_on_our_side_is_a_500_with_a_reference_and_no_internal
     assert_eq!(res.status(), 500);
     let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(res.json::<Value>().await.unwrap(), json!({ "Internal": { "reference": id } }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_is_not_text_is_a_400_that_says_so_on_every_path() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let raw = b"username=alice&password=\xff\xfe".to_vec();
+    let functions = ["login", "register", "logout", "second-step", "passkey-sign-in"];
+    let content_types = ["application/x-www-form-urlencoded", "text/plain", "application/json"];
+    for (function, content_type) in functions.iter().flat_map(|f| content_types.map(|c| (f, c))) {
+        let res = app
+            .client
+            .post(app.url(&format!("/_fn/{function}")))
+            .header("accept", "application/json")
+            .header("origin", &app.base)
+            .header("content-type", content_type)
+            .body(raw.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{function} {content_type}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["Invalid"]["message"], NOT_TEXT, "{function} {content_type}");
+    }
+
+    // Without JavaScript: back to the page, which shows the message.
+    let res = app
+        .client
+        .post(app.url("/_fn/login"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("origin", &app.base)
+        .header("referer", app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert!(location(&res).starts_with("/login"), "{}", location(&res));
+    assert!(access_cookie(res.headers()).is_none());
+    let page = app.follow(&res, None).await;
+    assert_eq!(page.status(), 400, "the page carries the refusal's status");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(NOT_TEXT), "{html}");
 }
