@@ -1,7 +1,7 @@
 //! Changing a password, and setting one with a reset link.
 
 use super::attempts::{self, PerAddress};
-use super::audit::event;
+use super::audit::{event, note};
 use super::hasher_error;
 use crate::auth::caller::{Client, CurrentUser};
 use crate::auth::opaque::ResetToken;
@@ -34,18 +34,22 @@ pub async fn change_password(
     if new.expose() == current.expose() {
         return Err(AppError::invalid("new_password", "Choose a password different from your current one."));
     }
+    // The current password is guessed like any other: the same account
+    // and address limits as signing in, so a stolen session gains nothing.
+    let place = state.hasher.reserve().map_err(hasher_error)?;
+    let attempt = attempts::password(state, client, &user.username).await?;
     let record = users::find_by_id(&state.db, &user.id).await?.ok_or_else(AppError::unexpected)?;
-    if !state.hasher.verify(current, Some(record.password_hash)).await.map_err(hasher_error)? {
+    let who = Some(user.id.as_str());
+    let changing =
+        Event { actor_id: who, subject_id: who, ..event(AuditKind::PasswordChange, client, state.clock.now()) };
+    if !place.verify(current, Some(record.password_hash)).await.map_err(hasher_error)? {
+        attempt.failed(state, client).await;
+        note(state, &Event { success: false, detail: "wrong current password", ..changing }).await;
         return Err(AppError::invalid("current_password", "Your current password is not correct."));
     }
+    attempt.succeeded(state).await;
     let hash = state.hasher.hash(new).await.map_err(hasher_error)?;
-    let who = Some(user.id.as_str());
-    let event = Event {
-        actor_id: who,
-        subject_id: who,
-        detail: "other sessions ended",
-        ..event(AuditKind::PasswordChange, client, state.clock.now())
-    };
+    let event = Event { detail: "other sessions ended", ..changing };
     let ended = users::set_password(&state.db, &user.id, &hash, Some(&user.session_id), &event).await?;
     tracing::info!(user_id = %user.id, other_sessions_ended = ended, "password changed");
     Ok(ended)

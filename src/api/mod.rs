@@ -230,6 +230,7 @@ async fn reauthenticate(
         (status = 204, description = "Changed"),
         (status = 400, description = "Wrong current password, or the new one is refused", body = Message),
         (status = 401, description = "With `error=\"insufficient_user_authentication\"`: sign-in too old, call /api/reauth", body = Message),
+        (status = 429, description = "Too many wrong passwords for this account or address; see Retry-After", body = Message),
     ))]
 async fn change_password(
     State(state): State<AppState>,

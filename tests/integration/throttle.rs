@@ -201,6 +201,31 @@ async fn confirming_a_password_shares_the_account_lock() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_shares_the_account_lock_so_a_stolen_session_cannot_guess() {
+    let app = spawn_app().await;
+    let token = app.signed_in("alice").await;
+    let change = async |current: &str| {
+        let body = json!({ "current_password": current, "new_password": "a brand new passphrase" });
+        app.call(Method::POST, "/api/password", &token, &body).await
+    };
+    for _ in 0..5 {
+        let res = change("wrong password").await;
+        assert_eq!(res.status(), 400);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["msg"], "Your current password is not correct.");
+    }
+    assert_eq!(answer(change(PASSWORD).await).await, locked(30, "30 seconds"));
+    assert_eq!(answer(app.login("alice", PASSWORD).await).await, locked(30, "30 seconds"));
+    let refused =
+        app.count("SELECT COUNT(*) FROM audit_events WHERE kind = 'password_change' AND outcome = 'failure'").await;
+    assert_eq!(refused, 5, "each wrong current password is audited");
+
+    app.clock.advance(30);
+    assert_eq!(change(PASSWORD).await.status(), 204, "the right password works once the lock ends");
+    assert_eq!(app.login("alice", "a brand new passphrase").await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registrations_from_one_address_are_limited() {
     let app = spawn_app().await;
     for i in 0..10 {
