@@ -191,6 +191,7 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
         proxies: settings.trusted_proxies.clone(),
         tls: settings.tls != crate::config::Tls::Off,
         hasher,
+        turns: Arc::default(),
         passkeys,
         clock,
         leptos: settings.site.clone(),

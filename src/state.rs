@@ -50,6 +50,8 @@ pub struct Shared {
     /// This server terminates TLS itself.
     pub tls: bool,
     pub hasher: Hasher,
+    /// Password attempts on one account name, one at a time here.
+    pub turns: Arc<crate::accounts::turns::Turns>,
     /// The passkeys' relying party; `None` when the public origin names no
     /// domain (passkeys are then off, and say so).
     pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,

@@ -9,6 +9,7 @@
 //! one that does: the answer never tells the two apart.
 
 use super::audit::{event, note};
+use super::turns::Held;
 use crate::auth::caller::Client;
 use crate::auth::throttle::{Limit, Locked, Tally};
 use crate::db::audit::Event;
@@ -25,6 +26,8 @@ pub struct PasswordAttempt {
     account: String,
     address: String,
     name: String,
+    /// This instance's next attempt on the name waits for this one's end.
+    _turn: Held,
 }
 
 /// Before checking a password for `username`: refuses while the address
@@ -52,12 +55,13 @@ pub async fn code(state: &AppState, client: &Client, username: &str) -> Result<P
 
 async fn guess(state: &AppState, client: &Client, username: &str, what: &str) -> Result<PasswordAttempt, AppError> {
     let AddressAttempt { address } = unnamed(state, client).await?;
-    let now = state.clock.now();
     let name: String = username.trim().chars().take(64).collect();
     let account = format!("{what}:{}", Username::fold(&name));
+    let turn = state.turns.take(&account).await;
+    let now = state.clock.now();
     let tally = throttles::hit(&state.db, &account, &state.throttle.account, now).await?;
     let tally = tally.map_err(refused)?;
-    let attempt = PasswordAttempt { account, address, name };
+    let attempt = PasswordAttempt { account, address, name, _turn: turn };
     if starts_lock(&state.throttle.account, tally, now) {
         audit_lock(state, client, "account", Some(&attempt.name), tally, now).await;
     }

@@ -120,6 +120,32 @@ async fn parallel_guesses_are_counted_one_by_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_right_sign_ins_at_once_all_get_in() {
+    let app = spawn_app().await;
+    assert_eq!(app.register("alice", PASSWORD).await.status(), 201);
+    // Tabs, apps and a retrying client: each attempt is counted as it
+    // starts, and contention on the count is no reason to refuse one.
+    let sign_ins = (0..50).map(|_| app.login("alice", PASSWORD)).collect();
+    let statuses: Vec<u16> = join_all(sign_ins).await.iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hits_on_one_key_at_once_are_all_counted_and_none_refused() {
+    use gatehouse::auth::throttle::Limit;
+    use gatehouse::db::throttles;
+    let app = spawn_app().await;
+    let limit = Limit { free: 1000, first_lock: 30, max_lock: 900, per_window: 1000 };
+    let (db, now) = (&app.state.db, app.clock_now());
+    let hits = (0..64).map(|_| throttles::hit(db, "sign-in:203.0.113.7", &limit, now)).collect();
+    let answers = join_all(hits).await;
+    let refused = answers.iter().filter(|a| !matches!(a, Ok(Ok(_)))).count();
+    assert_eq!(refused, 0, "contention alone refused {refused} of 64");
+    assert_eq!(app.count("SELECT hits FROM throttles WHERE key = 'sign-in:203.0.113.7'").await, 64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_x_forwarded_for_does_not_escape_the_address_limit() {
     let app = spawn_app().await;
     assert_eq!(app.register("alice", PASSWORD).await.status(), 201);
