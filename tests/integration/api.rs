@@ -85,7 +85,7 @@ async fn tokens_and_sessions_say_how_the_person_signed_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let app = spawn_app().await;
-    app.register("alice", "correct horse battery").await;
+    assert_eq!(app.register("alice", "correct horse battery").await.status(), 201, "the account exists");
     let wrong = app.login("alice", "wrong password!").await;
     let unknown = app.login("nobody", "wrong password!").await;
     let invalid_name = app.login("<script>", "wrong password!").await;
