@@ -12,6 +12,7 @@ use crate::auth::policy::AccountPolicy;
 use crate::auth::refresh::RefreshPolicy;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
+use crate::auth::turns::Turns;
 use crate::config::proxies::TrustedProxies;
 use crate::db::Db;
 use crate::keystore::Keys;
@@ -51,7 +52,7 @@ pub struct Shared {
     pub tls: bool,
     pub hasher: Hasher,
     /// Password attempts on one account name, one at a time here.
-    pub turns: Arc<crate::accounts::turns::Turns>,
+    pub turns: Arc<Turns>,
     /// The passkeys' relying party; `None` when the public origin names no
     /// domain (passkeys are then off, and say so).
     pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,

@@ -9,9 +9,9 @@
 //! one that does: the answer never tells the two apart.
 
 use super::audit::{event, note};
-use super::turns::Held;
 use crate::auth::caller::Client;
 use crate::auth::throttle::{Limit, Locked, Tally};
+use crate::auth::turns::Held;
 use crate::db::audit::Event;
 use crate::db::throttles;
 use crate::domain::{AuditKind, Username};

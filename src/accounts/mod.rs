@@ -17,7 +17,6 @@ mod register;
 mod second_factor;
 mod sign_in;
 mod sign_out;
-pub mod turns;
 
 use crate::auth::caller::SessionOwner;
 use crate::auth::hasher::HasherError;

@@ -22,3 +22,4 @@ pub mod sealed;
 pub mod throttle;
 pub mod token;
 pub mod totp;
+pub mod turns;
