@@ -71,7 +71,9 @@ pub enum RefreshError {
     /// An already-rotated token came back: the session was ended.
     Reused,
     AccountUnavailable,
-    Internal,
+    /// Not the token's fault: the database could not be reached
+    /// ([`AppError::Unavailable`]) or something broke ([`AppError::Internal`]).
+    Failed(AppError),
 }
 
 impl From<RefreshError> for AppError {
@@ -82,7 +84,7 @@ impl From<RefreshError> for AppError {
             RefreshError::SessionEnded => "Session has ended; sign in again",
             RefreshError::Reused => "Refresh token was already used; the session has been ended for safety",
             RefreshError::AccountUnavailable => "Account is not available",
-            RefreshError::Internal => return AppError::unexpected(),
+            RefreshError::Failed(e) => return e,
         };
         AppError::Unauthorized(msg.to_owned())
     }

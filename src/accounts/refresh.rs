@@ -18,10 +18,7 @@ use crate::state::AppState;
 /// # Errors
 /// A [`RefreshError`] saying why the token was refused.
 pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Result<Rotation, RefreshError> {
-    let internal = |e: sqlx::Error| {
-        let _ = AppError::internal(&e);
-        RefreshError::Internal
-    };
+    let internal = |e: sqlx::Error| RefreshError::Failed(e.into());
     let token = RefreshToken::parse(presented).ok_or(RefreshError::Invalid)?;
     let record =
         sessions::find_refresh(&state.db, &token.hash()).await.map_err(internal)?.ok_or(RefreshError::Invalid)?;
@@ -68,15 +65,12 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
     if record.stored.rotated_at.is_some() {
         return Ok(Rotation::Superseded(owner));
     }
-    let next = RefreshToken::generate().map_err(|e| {
-        let _ = AppError::internal(&e);
-        RefreshError::Internal
-    })?;
+    let next = RefreshToken::generate().map_err(|e| RefreshError::Failed(AppError::internal(&e)))?;
     if !sessions::rotate(&state.db, &owner.session_id, &token.hash(), &next.hash(), now).await.map_err(internal)? {
         // Another request rotated it between our read and our write.
         return Ok(Rotation::Superseded(owner));
     }
-    let access = issue(state, &owner).map_err(|_| RefreshError::Internal)?;
+    let access = issue(state, &owner).map_err(RefreshError::Failed)?;
     note(
         state,
         &Event {

@@ -68,7 +68,7 @@ pub async fn check(state: &AppState, headers: &HeaderMap, extensions: &Extension
                     return Checked { caller: Ok(admit_refreshed(tokens.owner)), cookies: renewed };
                 }
                 Ok(Rotation::Superseded(owner)) => Ok(admit_refreshed(owner)),
-                Err(RefreshError::Internal) => Err(AuthError::Internal),
+                Err(RefreshError::Failed(_)) => Err(AuthError::Internal),
                 Err(_) => Err(access_error),
             }
         }
@@ -138,8 +138,11 @@ impl FromRequestParts<AppState> for SettingUp {
 /// its place, as on a client-side navigation.
 pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let rule = Page::governing(req.uri().path()).rule();
-    if rule == Rule::ANYONE || !matches!(*req.method(), Method::GET | Method::HEAD) {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
+    }
+    if rule == Rule::ANYONE {
+        return public_page(&state, req, next).await;
     }
     let checked = check(&state, req.headers(), req.extensions(), Refresh::Silently).await;
     let mut res = match checked.caller {
@@ -153,6 +156,29 @@ pub async fn protect_pages(State(state): State<AppState>, mut req: Request, next
                 respond::no_store(next.run(req).await)
             }
         },
+    };
+    for cookie in checked.cookies {
+        res.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    res
+}
+
+/// A page anyone may see. Without session cookies it needs no check; with
+/// them, the page shows who is signed in, so the check runs here once for
+/// the page and its header: a person whose session cannot be read (the
+/// database is away) is told so with a 503, never shown as signed out.
+async fn public_page(state: &AppState, mut req: Request, next: Next) -> Response {
+    if !cookies::any_present(req.headers()) {
+        return next.run(req).await;
+    }
+    let checked = check(state, req.headers(), req.extensions(), Refresh::Silently).await;
+    let mut res = match checked.caller {
+        Err(AuthError::Internal) => respond::refusal(req.uri().path(), AppError::Unavailable),
+        Err(_) => next.run(req).await,
+        Ok(user) => {
+            req.extensions_mut().insert(user);
+            respond::no_store(next.run(req).await)
+        }
     };
     for cookie in checked.cookies {
         res.headers_mut().append(header::SET_COOKIE, cookie);

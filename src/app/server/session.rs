@@ -90,7 +90,8 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Option<Viewer>, AppError> {
     match ssr::signed_in().await {
         Ok((_, user)) => Ok(Some(Viewer { username: user.username, role: user.role })),
-        Err(e @ AppError::Internal { .. }) => Err(e),
+        // Not knowing is not "nobody": the caller hears why.
+        Err(e @ (AppError::Internal { .. } | AppError::Unavailable)) => Err(e),
         Err(_) => Ok(None),
     }
 }
@@ -119,8 +120,11 @@ pub async fn page_context(path: String) -> Result<Frame, AppError> {
             let refused = user.may(rule, state.clock.now(), &state.accounts).err();
             (Some(Viewer { username: user.username, role: user.role }), refused)
         }
-        // No one signed in, or the session cannot be checked: a page anyone
-        // may see is shown as to a visitor, any other says why not.
+        // The session cannot be read: every page says so, none shows a
+        // visitor's view (that would look like a sign-out).
+        Err(e @ AppError::Unavailable) => (None, Some(e)),
+        // No one signed in: a page anyone may see is shown as to a
+        // visitor, any other says why not.
         Err(e) => (None, rule.check(None, || false).err().map(|_| e)),
     };
     Ok(Frame { viewer, refused, flash })
