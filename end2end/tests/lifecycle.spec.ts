@@ -1,17 +1,32 @@
 import { test, expect } from "@playwright/test";
-import { Dashboard, createAdmin, hydrated, portOf, registerAndSignIn, signIn, twoBrowsers, watchConsole, PASSWORD } from "./pages";
+import {
+  Dashboard,
+  createAdmin,
+  hydrated,
+  portOf,
+  registerAndSignIn,
+  signIn,
+  twoBrowsers,
+  untilAccessCookieExpires,
+  untilSignInIsNotRecent,
+  watchConsole,
+  PASSWORD,
+} from "./pages";
 
 // This project's server issues access tokens that live 5 seconds, so the
 // browser drops the access cookie quickly and only the refresh cookie is
-// left: every step below crosses an expiry.
+// left: every step below crosses an expiry. Its sign-ins stop counting as
+// recent after 6 seconds. The tests wait for each of those to happen, not
+// for a fixed time.
 const ACCESS_TTL_MS = 5_000;
+const RECENT_MS = 6_000;
+const SLACK_MS = 5_000;
 
 test("a signed-in person keeps using the app across access-token expiry", async ({ page, context }) => {
   const console = watchConsole(page);
   const name = await registerAndSignIn(page);
 
-  await page.waitForTimeout(ACCESS_TTL_MS + 1_000);
-  expect((await context.cookies()).map((c) => c.name)).not.toContain("__Host-gatehouse-access");
+  await untilAccessCookieExpires(context, ACCESS_TTL_MS + SLACK_MS);
   await page.goto("/dashboard");
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(new Dashboard(page).signedInAs()).toHaveText(`Signed in as ${name}`);
@@ -19,7 +34,7 @@ test("a signed-in person keeps using the app across access-token expiry", async 
 
   // Client-side navigation after another expiry: server functions renew too.
   await hydrated(page);
-  await page.waitForTimeout(ACCESS_TTL_MS + 1_000);
+  await untilAccessCookieExpires(context, ACCESS_TTL_MS + SLACK_MS);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sessions" }).click();
   await expect(page).toHaveURL(/\/sessions$/);
   await expect(page.getByTestId("session")).toHaveCount(1);
@@ -62,8 +77,8 @@ test("a sensitive action after a while asks for the password, then returns to it
   await expect(page).toHaveURL(/\/account$/);
   await hydrated(page);
 
-  // The sign-in stops counting as recent (6 s here) while the form is open.
-  await page.waitForTimeout(7_000);
+  // The sign-in stops counting as recent while the form is open.
+  await untilSignInIsNotRecent(page, "/account", RECENT_MS + SLACK_MS);
   await page.getByLabel("Current password").fill(PASSWORD);
   await page.getByLabel("New password", { exact: true }).fill("a brand new passphrase");
   await page.getByLabel("New password again").fill("a brand new passphrase");
@@ -85,7 +100,7 @@ test("a sensitive action after a while asks for the password, then returns to it
   await expect(page.getByTestId("notice")).toContainText("Your password was changed.");
 
   // Loading the page itself after a while asks first, too.
-  await page.waitForTimeout(7_000);
+  await untilSignInIsNotRecent(page, "/account", RECENT_MS + SLACK_MS);
   await page.goto("/account");
   await expect(page).toHaveURL(/\/reauth\?next=%2Faccount$/);
   // The change kept this session: the person is still signed in.
@@ -100,8 +115,8 @@ test("a client-side visit to the admin area after a while asks for the password 
   await signIn(page, createAdmin(portOf(baseURL)));
   await hydrated(page);
   await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
-  // The sign-in stops counting as recent (6 s here) while the dashboard is open.
-  await page.waitForTimeout(7_000);
+  // The sign-in stops counting as recent while the dashboard is open.
+  await untilSignInIsNotRecent(page, "/admin", RECENT_MS + SLACK_MS);
   await page.getByRole("link", { name: "Admin" }).click();
   await expect(page).toHaveURL(/\/reauth\?next=%2Fadmin$/);
   await expect(page.getByTestId("user-table")).toHaveCount(0);

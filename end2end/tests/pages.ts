@@ -1,4 +1,4 @@
-import { expect, type Browser, type Page, type ConsoleMessage } from "@playwright/test";
+import { expect, type Browser, type BrowserContext, type Page, type ConsoleMessage } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 
 export const PASSWORD = "correct horse battery";
@@ -177,3 +177,25 @@ export async function twoBrowsers(browser: Browser) {
   return { a, b, close: () => Promise.all([first.close(), second.close()]) };
 }
 
+/** Waits, without a fixed sleep, until the browser has dropped the access
+ * cookie (it lives as long as the token): only the refresh cookie is left. */
+export async function untilAccessCookieExpires(context: BrowserContext, within: number): Promise<void> {
+  await expect
+    .poll(async () => (await context.cookies()).map((c) => c.name), { timeout: within, intervals: [250] })
+    .not.toContain("__Host-gatehouse-access");
+}
+
+/** Waits, without a fixed sleep, until the server no longer counts this
+ * browser's sign-in as recent: `path` (which needs a recent one) answers
+ * with the way to confirm the password instead of the page. */
+export async function untilSignInIsNotRecent(page: Page, path: string, within: number): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const res = await page.request.get(path, { maxRedirects: 0 });
+        return res.headers()["location"] ?? `${res.status()}`;
+      },
+      { timeout: within, intervals: [250] },
+    )
+    .toBe(`/reauth?next=${encodeURIComponent(path)}`);
+}
