@@ -55,4 +55,14 @@ if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/@p
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# Schemathesis (PyPI) checks the running API against its OpenAPI document
+# (scripts/api-check.sh), in a virtual environment of its own.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$mode" = test ] && { [ ! -x target/schemathesis/bin/schemathesis ] \
+   || [ "$(target/schemathesis/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; }; then
+  step "setup: schemathesis $SCHEMATHESIS_VERSION (PyPI)" "30 s"
+  python3 -m venv target/schemathesis
+  target/schemathesis/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 steps_done

@@ -2,7 +2,8 @@
 # Every check, in the order a failure is cheapest to find: format, lints
 # for the server and the browser build, unit and integration tests on
 # SQLite and on a throwaway PostgreSQL, then the Playwright suite against
-# the release build in Chromium. Ends with one summary line.
+# the release build in Chromium, and schemathesis against the JSON API.
+# Ends with one summary line.
 #
 # The tests are built with the release profile: the server the Playwright
 # suite drives is the very binary cargo builds for the integration tests,
@@ -62,15 +63,20 @@ step "no secret in the servers' logs of that run" "1 s"
 (cd end2end && node check-logs.mjs "$GATEHOUSE_E2E_LOG_DIR" "$GATEHOUSE_E2E_DATA_3100" "$GATEHOUSE_E2E_DATA_3101" \
   "$GATEHOUSE_E2E_DATA_3102") 2>&1 \
   | tee -a "$results" || true
+
+step "the JSON API against its OpenAPI document (schemathesis, every check)" "30 s"
+bash scripts/api-check.sh 2>&1 | tee -a "$results" || true
 steps_done
 
 # One line for the whole run: cargo's "test result" lines plus Playwright's
-# closing "N passed" / "N failed" lines, and the log check.
+# closing "N passed" / "N failed" lines, the log check and the API check.
 awk '
   /test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
   /^ +[0-9]+ passed/ { p += $1 }
   /^ +[0-9]+ failed/ { f += $1 }
   /^logs: [0-9]+ lines/ { p += 1 }
   /^logs: [0-9]+ problem/ { f += 1 }
+  /^api check: passed/ { p += 1 }
+  /^api check: failed/ { f += 1 }
   END { printf "\ngatehouse: %d passed, %d failed\n", p, f; exit (f > 0) }
 ' "$results"

@@ -75,7 +75,8 @@ pub async fn sign_out_everywhere(
 /// Ends one of `user`'s own sessions.
 ///
 /// # Errors
-/// [`AppError::Invalid`] when it is not a live session of theirs.
+/// [`AppError::NotFound`] when it is not a live session of theirs: one
+/// that has ended already and another person's look the same.
 pub async fn end_session(
     state: &AppState,
     user: &CurrentUser,
@@ -90,6 +91,6 @@ pub async fn end_session(
             .await;
         Ok(())
     } else {
-        Err(AppError::invalid("session", "That session has already ended."))
+        Err(AppError::NotFound("No live session of yours has that id: it has ended already.".into()))
     }
 }

@@ -11,10 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::json::{JsonBody, query};
-use super::schema::{Changed, Ended, Message, ResetLink, RoleChange};
+use super::schema::{Changed, Ended, Message, Outcome, ResetLink, RoleChange};
 use crate::accounts::administer::{self, Actor, AuditQuery};
 use crate::auth::caller::{Client, CurrentUser};
-use crate::domain::{AuditEntry, Paged, Role, UserId, UserSummary};
+use crate::domain::{AuditEntry, AuditKind, Paged, Role, UserId, UserSummary};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::respond::no_store;
@@ -36,8 +36,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct UserQuery {
     /// Part of a username.
     search: Option<String>,
-    /// From 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
+}
+
+/// The API says when a page number is out of range (the admin pages,
+/// where people type it into the address bar, clamp it instead).
+fn page(page: Option<u32>) -> Result<Option<u32>, AppError> {
+    match page {
+        Some(p) if p != Paged::<()>::clamp(Some(p)) => {
+            Err(AppError::invalid("page", format!("'page' counts from 1 to {}", Paged::<()>::clamp(Some(u32::MAX)))))
+        }
+        _ => Ok(page),
+    }
 }
 
 /// A page of accounts, searchable by name.
@@ -54,7 +65,7 @@ async fn list_users(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let q: UserQuery = query(raw.as_deref())?;
-    Ok(no_store(Json(administer::list_users(&state, &me, q.search.as_deref(), q.page).await?)))
+    Ok(no_store(Json(administer::list_users(&state, &me, q.search.as_deref(), page(q.page)?).await?)))
 }
 
 /// Give an account a role; applies at once. Needs a recent sign-in.
@@ -148,13 +159,14 @@ async fn reset_link(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct AuditParams {
-    /// An event kind, e.g. `sign_in`, `throttled`.
+    /// An event kind.
+    #[param(value_type = Option<AuditKind>)]
     kind: Option<String>,
     /// A username (actor or subject).
     user: Option<String>,
-    /// `success` or `failure`.
+    #[param(inline, value_type = Option<Outcome>)]
     outcome: Option<String>,
-    /// From 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
 }
 
@@ -167,6 +179,17 @@ struct AuditParams {
     ))]
 async fn audit(State(state): State<AppState>, me: CurrentUser, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
     let p: AuditParams = query(raw.as_deref())?;
-    let q = AuditQuery { kind: p.kind, user: p.user, outcome: p.outcome, page: p.page };
+    // Given, a filter must name something (the admin page sends blanks
+    // for "any"; the API leaves the parameter out).
+    if p.kind.as_deref().is_some_and(|k| AuditKind::from_stored(k).is_none()) {
+        return Err(AppError::invalid(
+            "kind",
+            "Unknown event kind: leave 'kind' out, or send one this document lists.",
+        ));
+    }
+    if p.outcome.as_deref().is_some_and(|o| !matches!(o, "success" | "failure")) {
+        return Err(AppError::invalid("outcome", "'outcome' is 'success' or 'failure' (or left out)."));
+    }
+    let q = AuditQuery { kind: p.kind, user: p.user, outcome: p.outcome, page: page(p.page)? };
     Ok(no_store(Json(administer::audit_log(&state, &me, &q).await?)))
 }

@@ -85,7 +85,25 @@ pub fn openapi(api: OpenApi) -> OpenApi {
         "bearer",
         SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
     );
+    document_refused_tokens(&mut doc);
     doc
+}
+
+/// Every operation that takes the access token can answer 401 (none, a
+/// forged or expired one, a session ended): stated once here, so no
+/// operation's documentation can forget it.
+fn document_refused_tokens(doc: &mut OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let refused = ResponseBuilder::new()
+        .description("No valid access token: absent, malformed, forged, expired, or its session has ended")
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Message"))).build())
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in operations.into_iter().flatten().filter(|op| op.security.is_some()) {
+            op.responses.responses.entry("401".to_owned()).or_insert_with(|| RefOr::T(refused.clone()));
+        }
+    }
 }
 
 /// How long services may cache the key set. A rotation publishes the new
@@ -271,7 +289,7 @@ async fn list_sessions(State(state): State<AppState>, user: CurrentUser) -> Resu
     params(("id" = String, Path, description = "A session id from GET /api/sessions")),
     responses(
         (status = 204, description = "That session has ended"),
-        (status = 400, description = "Not a live session of yours", body = Message),
+        (status = 404, description = "Not a live session of yours (ended already, or never yours)", body = Message),
         (status = 401, body = Message),
     ))]
 async fn end_session(

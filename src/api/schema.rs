@@ -14,10 +14,16 @@ pub struct Message {
     pub msg: String,
 }
 
-/// A username and password.
+/// A username and password. At registration the username is 3 to 32
+/// letters, digits, `.`, `_` or `-`, starting with a letter or digit
+/// (after Unicode NFKC), and the password at least 8 characters, not among
+/// the most common ones and not holding the username.
 #[derive(ToSchema)]
 pub struct Credentials<'a> {
     pub username: &'a str,
+    /// At most 1024 bytes (UTF-8): fewer characters when some take more
+    /// than one byte.
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: &'a str,
 }
 
@@ -94,7 +100,8 @@ impl<'a> PasswordChange<'a> {
 /// A new password set with a reset link's secret.
 #[derive(ToSchema)]
 pub struct PasswordReset<'a> {
-    /// The `token` parameter of the reset link (`grs_...`).
+    /// The `token` parameter of the reset link.
+    #[schema(pattern = "^grs_[A-Za-z0-9_-]+$")]
     pub token: &'a str,
     pub new_password: &'a str,
 }
@@ -108,7 +115,7 @@ impl<'a> PasswordReset<'a> {
 /// A role to give an account.
 #[derive(ToSchema)]
 pub struct RoleChange<'a> {
-    /// `user` or `admin`.
+    #[schema(value_type = crate::domain::Role)]
     pub role: &'a str,
 }
 
@@ -204,6 +211,14 @@ pub struct LoggedInAs {
 #[derive(Serialize, ToSchema)]
 pub struct Sessions {
     pub sessions: Vec<crate::domain::SessionSummary>,
+}
+
+/// An audit event's outcome, to filter by.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
 }
 
 /// Whether the request changed anything (`false`: it was so already).

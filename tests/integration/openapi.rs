@@ -121,3 +121,80 @@ async fn each_documented_request_body_names_exactly_the_fields_the_route_reads()
     }
     assert!(checked >= 10, "{checked}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_that_takes_a_token_documents_its_refusal() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let secured: Vec<_> = operations(&doc).into_iter().filter(|(_, _, op)| op.get("security").is_some()).collect();
+    assert!(secured.len() >= 20, "{}", secured.len());
+    for (method, path, op) in secured {
+        assert!(op["responses"].get("401").is_some(), "{method} {path} documents no 401");
+        // And it is what a call without a token gets.
+        let url = path.replace("{id}", "x");
+        let res = app.client.request(method.clone(), app.url(&url)).send().await.unwrap();
+        assert_eq!(res.status(), 401, "{method} {path} without a token");
+    }
+}
+
+/// The parameter `name` of `GET path` in the document.
+fn parameter<'a>(doc: &'a Value, path: &str, name: &str) -> &'a Value {
+    let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+    &params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{path} has no {name}"))["schema"]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limits_the_document_states_are_the_ones_the_server_enforces() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let (token, _) = app.admin("root").await;
+    let get = |query: &'static str, path: &'static str| {
+        let req = app.client.get(app.url(&format!("{path}?{query}"))).bearer_auth(&token);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    for path in ["/api/admin/users", "/api/admin/audit"] {
+        let page = parameter(&doc, path, "page");
+        assert_eq!((page["minimum"].clone(), page["maximum"].clone()), (json!(1), json!(1_000_000)), "{path}");
+        for bad in ["page=0", "page=1000001", "page=4294967295"] {
+            let (status, body) = get(bad, path).await;
+            assert_eq!(status, 400, "{path}?{bad}: {body}");
+            assert_eq!(body, json!({ "msg": "'page' counts from 1 to 1000000" }), "{path}?{bad}");
+        }
+        assert_eq!(get("page=1000000", path).await.0, 200, "{path}: the last page there can be");
+    }
+
+    // The audit filters are the enumerations the document lists.
+    assert_eq!(parameter(&doc, "/api/admin/audit", "kind")["$ref"], "#/components/schemas/AuditKind");
+    let kinds = doc["components"]["schemas"]["AuditKind"]["enum"].as_array().unwrap();
+    assert!(kinds.contains(&json!("sign_in")) && kinds.len() >= 19, "{kinds:?}");
+    for k in kinds {
+        let q = format!("kind={}", k.as_str().unwrap());
+        let res = app.client.get(app.url(&format!("/api/admin/audit?{q}"))).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{q}");
+    }
+    for bad in ["kind=", "kind=signin", "kind=%20sign_in"] {
+        let (status, body) = get(bad, "/api/admin/audit").await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body["msg"].as_str().unwrap().starts_with("Unknown event kind"), "{bad}: {body}");
+    }
+    let outcome = parameter(&doc, "/api/admin/audit", "outcome");
+    assert_eq!(outcome["enum"], json!(["success", "failure"]), "{outcome}");
+    for bad in ["outcome=", "outcome=Success", "outcome=ok"] {
+        assert_eq!(get(bad, "/api/admin/audit").await.0, 400, "{bad}");
+    }
+    assert_eq!(doc["components"]["schemas"]["Role"]["enum"], json!(["user", "admin"]));
+    assert_eq!(doc["components"]["schemas"]["PasswordReset"]["properties"]["token"]["pattern"], "^grs_[A-Za-z0-9_-]+$");
+    let password = &doc["components"]["schemas"]["Credentials"]["properties"]["password"];
+    let max = gatehouse::domain::Password::MAX_BYTES;
+    assert_eq!((password["minLength"].clone(), password["maxLength"].clone()), (json!(1), json!(max)));
+    // The longest password the document allows in one-byte characters is
+    // taken; one more is refused. Longer characters only refuse sooner.
+    let longest: String = "correct horse battery ".chars().cycle().take(max).collect();
+    assert_eq!(app.register("longest", &longest).await.status(), 201);
+    let res = app.register("longer", &format!("{longest}!")).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("1024 bytes"));
+}

@@ -177,12 +177,20 @@ async fn people_see_their_sessions_and_can_end_one() {
     let (bob_access, _) = pair_of(app.refresh(&bob_refresh).await).await;
     let res =
         app.client.delete(app.url(&format!("/api/sessions/{other}"))).bearer_auth(&bob_access).send().await.unwrap();
-    assert_eq!(res.status(), 400);
+    assert_eq!(res.status(), 404);
+    let refused = res.json::<Value>().await.unwrap();
+    assert_eq!(refused["msg"], "No live session of yours has that id: it has ended already.");
     assert_eq!(app.protected_with_bearer(&phone).await.status(), 200);
 
-    let res = app.client.delete(app.url(&format!("/api/sessions/{other}"))).bearer_auth(&laptop).send().await.unwrap();
-    assert_eq!(res.status(), 204);
+    let end = || app.client.delete(app.url(&format!("/api/sessions/{other}"))).bearer_auth(&laptop).send();
+    assert_eq!(end().await.unwrap().status(), 204);
     assert_eq!(app.protected_with_bearer(&phone).await.status(), 401);
+    assert_eq!(list(laptop.clone()).await.len(), 1);
+
+    // Ending it again finds nothing to end, and says the same as for Bob.
+    let again = end().await.unwrap();
+    assert_eq!(again.status(), 404);
+    assert_eq!(again.json::<Value>().await.unwrap(), refused);
     assert_eq!(list(laptop).await.len(), 1);
 }
 
