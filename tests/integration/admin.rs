@@ -287,7 +287,7 @@ async fn the_audit_log_records_who_did_what_from_where_and_filters() {
     let kinds: Vec<&str> = all["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["sign_in", "register", "sign_in", "register"], "newest first");
     let res = app.call(Method::GET, "/api/admin/audit?kind=nonsense", &root, &Value::Null).await;
-    assert_eq!(msg(res).await, (400, "Unknown event kind.".into()));
+    assert_eq!(msg(res).await, (400, "Unknown event kind: leave 'kind' out, or send one this document lists.".into()));
 
     let html = app
         .page(
