@@ -49,6 +49,12 @@ pub enum AppError {
     /// when it is back.
     #[error("Gatehouse cannot reach its database right now. Please try again in a moment.")]
     Unavailable,
+    /// The database has no room left to write: nothing was changed, and
+    /// reads go on working until whoever runs the service frees space.
+    #[error(
+        "Gatehouse cannot save anything right now: its database is out of space. Nothing was changed; please try again later."
+    )]
+    StorageFull,
     /// Something failed that the person cannot fix. `reference` is the
     /// request's id, to quote to whoever runs the service: the log lines
     /// of the cause carry the same id.
@@ -76,7 +82,7 @@ impl AppError {
             Self::MethodNotAllowed => 405,
             Self::TooLarge(_) => 413,
             Self::TooManyAttempts { .. } => 429,
-            Self::Busy | Self::Unavailable | Self::Network => 503,
+            Self::Busy | Self::Unavailable | Self::StorageFull | Self::Network => 503,
             Self::Internal { .. } => 500,
         }
     }

@@ -154,9 +154,27 @@ impl From<sqlx::Error> for AppError {
         if is_unreachable(&e) {
             tracing::warn!(error = %crate::error::chain(&e), "the database cannot be reached");
             AppError::Unavailable
+        } else if is_out_of_space(&e) {
+            tracing::error!(error = %crate::error::chain(&e), "the database is out of space: free some to accept writes again");
+            AppError::StorageFull
         } else {
             AppError::internal(&e)
         }
+    }
+}
+
+/// Whether `e` is the database refusing a write for want of space:
+/// SQLite's `SQLITE_FULL` (a full disk, or the file at `max_page_count`)
+/// or PostgreSQL's `disk_full`. The refused write's transaction rolls back
+/// whole, so nothing is half-applied.
+pub fn is_out_of_space(e: &sqlx::Error) -> bool {
+    const SQLITE_FULL: i64 = 13;
+    let sqlx::Error::Database(d) = e else { return false };
+    match d.code().as_deref() {
+        Some("53100") => true,
+        // SQLite reports its extended code; the primary one is the low byte.
+        Some(code) => code.parse::<i64>().is_ok_and(|n| n & 0xff == SQLITE_FULL),
+        None => false,
     }
 }
 

@@ -42,6 +42,8 @@ pub struct Options {
     pub database_url: Option<fn(&str) -> String>,
     /// Who must have a second factor.
     pub require_mfa: gatehouse::auth::policy::SecondFactorPolicy,
+    /// Any other setting, changed last.
+    pub configure: fn(&mut Settings),
 }
 
 impl Default for Options {
@@ -56,6 +58,7 @@ impl Default for Options {
             jwt_algorithm: gatehouse::auth::keys::KeyAlgorithm::Hs256,
             database_url: None,
             require_mfa: Default::default(),
+            configure: |_| {},
         }
     }
 }
@@ -86,6 +89,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(rewrite) = options.database_url {
         settings.database_url = rewrite(&settings.database_url);
     }
+    (options.configure)(&mut settings);
     start(settings, Arc::new(ManualClock::new(START)), Arc::new(data_dir), https).await
 }
 

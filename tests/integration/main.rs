@@ -28,5 +28,6 @@ mod password;
 mod policy;
 mod reset;
 mod sessions;
+mod sqlite_only;
 mod throttle;
 mod tls;

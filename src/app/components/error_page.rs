@@ -38,6 +38,10 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
             "Something went wrong",
             "The fault is ours, not yours, and it has been logged. Please try again in a moment.",
         ),
+        AppError::StorageFull => (
+            "Gatehouse cannot save right now",
+            "Nothing you did caused this, and nothing was changed. Pages that only show things still work.",
+        ),
         AppError::Unavailable | AppError::Busy | AppError::Network => {
             ("Gatehouse is busy", "Nothing you did caused this. Please try again in a moment.")
         }

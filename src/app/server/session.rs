@@ -91,7 +91,7 @@ pub async fn current_user() -> Result<Option<Viewer>, AppError> {
     match ssr::signed_in().await {
         Ok((_, user)) => Ok(Some(Viewer { username: user.username, role: user.role })),
         // Not knowing is not "nobody": the caller hears why.
-        Err(e @ (AppError::Internal { .. } | AppError::Unavailable)) => Err(e),
+        Err(e @ (AppError::Internal { .. } | AppError::Unavailable | AppError::StorageFull)) => Err(e),
         Err(_) => Ok(None),
     }
 }
@@ -122,7 +122,7 @@ pub async fn page_context(path: String) -> Result<Frame, AppError> {
         }
         // The session cannot be read: every page says so, none shows a
         // visitor's view (that would look like a sign-out).
-        Err(e @ AppError::Unavailable) => (None, Some(e)),
+        Err(e @ (AppError::Unavailable | AppError::StorageFull)) => (None, Some(e)),
         // No one signed in: a page anyone may see is shown as to a
         // visitor, any other says why not.
         Err(e) => (None, rule.check(None, || false).err().map(|_| e)),
