@@ -1,6 +1,6 @@
 //! Trading a refresh token for new tokens, and catching a stolen one.
 
-use super::audit::{event, note};
+use super::audit::event;
 use super::{RefreshError, Rotation, SessionTokens, issue};
 use crate::auth::caller::{Client, SessionOwner};
 use crate::auth::refresh::{self, RefreshToken, Verdict};
@@ -28,7 +28,11 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
         Verdict::Expired => return Err(RefreshError::Expired),
         Verdict::Revoked => return Err(RefreshError::SessionEnded),
         Verdict::Reused => {
-            sessions::revoke(&state.db, &record.user_id, &record.session_id, "refresh token reuse", now)
+            let subject = Some(record.user_id.as_str());
+            let detail = "an already rotated refresh token came back; the session was ended";
+            let reuse =
+                Event { success: false, subject_id: subject, detail, ..event(AuditKind::RefreshReuse, client, now) };
+            sessions::revoke(&state.db, &record.user_id, &record.session_id, "refresh token reuse", &reuse, now)
                 .await
                 .map_err(internal)?;
             tracing::warn!(
@@ -37,13 +41,6 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
                 ip = %client.ip,
                 "refresh token reuse detected; session ended"
             );
-            let subject = Some(record.user_id.as_str());
-            let detail = "an already rotated refresh token came back; the session was ended";
-            note(
-                state,
-                &Event { success: false, subject_id: subject, detail, ..event(AuditKind::RefreshReuse, client, now) },
-            )
-            .await;
             return Err(RefreshError::Reused);
         }
     }
@@ -66,19 +63,14 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Resu
         return Ok(Rotation::Superseded(owner));
     }
     let next = RefreshToken::generate().map_err(|e| RefreshError::Failed(AppError::internal(&e)))?;
-    if !sessions::rotate(&state.db, &owner.session_id, &token.hash(), &next.hash(), now).await.map_err(internal)? {
+    let me = Some(owner.user_id.as_str());
+    let refreshed = Event { actor_id: me, subject_id: me, ..event(AuditKind::Refresh, client, now) };
+    let (old_hash, new_hash) = (token.hash(), next.hash());
+    let rotated = sessions::rotate(&state.db, &owner.session_id, &old_hash, &new_hash, &refreshed, now);
+    if !rotated.await.map_err(internal)? {
         // Another request rotated it between our read and our write.
         return Ok(Rotation::Superseded(owner));
     }
     let access = issue(state, &owner).map_err(RefreshError::Failed)?;
-    note(
-        state,
-        &Event {
-            actor_id: Some(owner.user_id.as_str()),
-            subject_id: Some(owner.user_id.as_str()),
-            ..event(AuditKind::Refresh, client, now)
-        },
-    )
-    .await;
     Ok(Rotation::Rotated(Box::new(SessionTokens { owner, access, refresh: next })))
 }

@@ -254,15 +254,10 @@ pub(super) async fn start_session(
     let new = NewSessionFor { user, methods };
     let refresh = RefreshToken::generate().map_err(|e| AppError::internal(&e))?;
     let session = new.row(client);
-    sessions::create(&state.db, &session.row(), &refresh.hash(), now).await?;
-    let tokens = new.started(state, session.id, refresh, now)?;
-    note(state, &signed_in_event(&tokens.owner, client, now, detail)).await;
-    Ok(tokens)
-}
-
-fn signed_in_event<'a>(owner: &'a SessionOwner, client: &'a Client, now: i64, detail: &'a str) -> Event<'a> {
-    let me = Some(owner.user_id.as_str());
-    Event { actor_id: me, subject_id: me, detail, ..event(AuditKind::SignIn, client, now) }
+    let me = Some(new.user.id.as_str());
+    let signed_in = Event { actor_id: me, subject_id: me, detail, ..event(AuditKind::SignIn, client, now) };
+    sessions::create(&state.db, &session.row(), &refresh.hash(), &signed_in, now).await?;
+    new.started(state, session.id, refresh, now)
 }
 
 /// After a successful sign-in: replaces a hash made with other Argon2

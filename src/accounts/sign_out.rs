@@ -16,16 +16,9 @@ use crate::state::AppState;
 /// [`AppError::Internal`] when it cannot be stored.
 pub async fn sign_out(state: &AppState, user: &CurrentUser, client: &Client) -> Result<(), AppError> {
     let now = state.clock.now();
-    sessions::revoke(&state.db, &user.id, &user.session_id, "signed out", now).await?;
-    note(
-        state,
-        &Event {
-            actor_id: Some(user.id.as_str()),
-            subject_id: Some(user.id.as_str()),
-            ..event(AuditKind::SignOut, client, now)
-        },
-    )
-    .await;
+    let who = Some(user.id.as_str());
+    let signed_out = Event { actor_id: who, subject_id: who, ..event(AuditKind::SignOut, client, now) };
+    sessions::revoke(&state.db, &user.id, &user.session_id, "signed out", &signed_out, now).await?;
     tracing::info!(user_id = %user.id, session_id = %user.session_id, "signed out");
     Ok(())
 }
@@ -39,9 +32,9 @@ pub async fn sign_out_by_refresh(state: &AppState, presented: &str, client: &Cli
     let Some(token) = RefreshToken::parse(presented) else { return Ok(()) };
     if let Some(r) = sessions::find_refresh(&state.db, &token.hash()).await? {
         let now = state.clock.now();
-        if sessions::revoke(&state.db, &r.user_id, &r.session_id, "signed out", now).await? {
-            let who = Some(r.user_id.as_str());
-            note(state, &Event { actor_id: who, subject_id: who, ..event(AuditKind::SignOut, client, now) }).await;
+        let who = Some(r.user_id.as_str());
+        let signed_out = Event { actor_id: who, subject_id: who, ..event(AuditKind::SignOut, client, now) };
+        if sessions::revoke(&state.db, &r.user_id, &r.session_id, "signed out", &signed_out, now).await? {
             tracing::info!(user_id = %r.user_id, session_id = %r.session_id, "signed out");
         }
     }
@@ -84,11 +77,10 @@ pub async fn end_session(
     client: &Client,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
-    if sessions::revoke(&state.db, &user.id, session_id, "ended by owner", now).await? {
-        let who = Some(user.id.as_str());
-        let detail = "one session ended by the owner";
-        note(state, &Event { actor_id: who, subject_id: who, detail, ..event(AuditKind::SessionsEnded, client, now) })
-            .await;
+    let who = Some(user.id.as_str());
+    let detail = "one session ended by the owner";
+    let ended = Event { actor_id: who, subject_id: who, detail, ..event(AuditKind::SessionsEnded, client, now) };
+    if sessions::revoke(&state.db, &user.id, session_id, "ended by owner", &ended, now).await? {
         Ok(())
     } else {
         Err(AppError::NotFound("No live session of yours has that id: it has ended already.".into()))

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use super::audit::{self, Event};
 use super::{Db, decode_role};
 use crate::auth::caller::Standing;
 use crate::auth::clock::UnixTime;
@@ -20,14 +21,22 @@ pub struct NewSession<'a> {
     pub methods: &'a [AuthMethod],
 }
 
-/// Creates a session with its first refresh token, atomically.
+/// Creates a session with its first refresh token and records `event`
+/// (the sign-in), atomically.
 ///
 /// # Errors
 /// Database failures; nothing is left half-written.
-#[tracing::instrument(skip(db, refresh_hash))]
-pub async fn create(db: &Db, s: &NewSession<'_>, refresh_hash: &str, now: UnixTime) -> Result<(), sqlx::Error> {
+#[tracing::instrument(skip(db, refresh_hash, event))]
+pub async fn create(
+    db: &Db,
+    s: &NewSession<'_>,
+    refresh_hash: &str,
+    event: &Event<'_>,
+    now: UnixTime,
+) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     insert(&mut tx, s, refresh_hash, now).await?;
+    audit::record(&mut *tx, event).await?;
     tx.commit().await
 }
 
@@ -97,18 +106,19 @@ pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, 
     .transpose()
 }
 
-/// Replaces the current refresh token `old_hash` with `new_hash`. Exactly
-/// one of any number of concurrent callers wins (`true`); the others change
-/// nothing (`false`).
+/// Replaces the current refresh token `old_hash` with `new_hash` and
+/// records `event`, atomically. Exactly one of any number of concurrent
+/// callers wins (`true`); the others change nothing (`false`).
 ///
 /// # Errors
 /// Database failures; nothing is left half-written.
-#[tracing::instrument(skip(db, old_hash, new_hash))]
+#[tracing::instrument(skip(db, old_hash, new_hash, event))]
 pub async fn rotate(
     db: &Db,
     session_id: &SessionId,
     old_hash: &str,
     new_hash: &str,
+    event: &Event<'_>,
     now: UnixTime,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
@@ -136,23 +146,27 @@ pub async fn rotate(
         .bind(session_id.as_str())
         .execute(&mut *tx)
         .await?;
+    audit::record(&mut *tx, event).await?;
     tx.commit().await?;
     Ok(true)
 }
 
 /// Ends one session of `user_id` (a no-op when it already ended or is
-/// someone else's). Returns whether it was live.
+/// someone else's) and, when it was live, records `event` in the same
+/// commit. Returns whether it was live.
 ///
 /// # Errors
-/// Database failures.
-#[tracing::instrument(skip(db))]
+/// Database failures; nothing is left half-written.
+#[tracing::instrument(skip(db, event))]
 pub async fn revoke(
     db: &Db,
     user_id: &UserId,
     session_id: &SessionId,
     reason: &str,
+    event: &Event<'_>,
     now: UnixTime,
 ) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
          WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL",
@@ -161,9 +175,9 @@ pub async fn revoke(
     .bind(reason)
     .bind(session_id.as_str())
     .bind(user_id.as_str())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    audit::commit_if(tx, done.rows_affected() == 1, event).await
 }
 
 /// Ends every live session of `user_id` except `keep`. Returns how many.

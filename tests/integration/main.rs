@@ -11,6 +11,7 @@ mod admin;
 mod api;
 mod authenticator;
 mod cli;
+mod crash;
 mod csrf;
 mod downstream;
 mod helpers;
