@@ -55,6 +55,13 @@ if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/@p
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# cargo-fuzz (crates.io) builds and runs the fuzz targets (scripts/fuzz.sh).
+CARGO_FUZZ_VERSION=0.13.2
+if [ "$mode" = test ] && { ! have cargo-fuzz || [ "$(cargo fuzz --version | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; }; then
+  step "setup: compiling cargo-fuzz $CARGO_FUZZ_VERSION" "1 min"
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --force --quiet
+fi
+
 # Schemathesis (PyPI) checks the running API against its OpenAPI document
 # (scripts/api-check.sh), in a virtual environment of its own.
 SCHEMATHESIS_VERSION=4.32.5

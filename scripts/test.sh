@@ -2,7 +2,8 @@
 # Every check, in the order a failure is cheapest to find: format, lints
 # for the server and the browser build, unit and integration tests on
 # SQLite and on a throwaway PostgreSQL, then the Playwright suite against
-# the release build in Chromium, and schemathesis against the JSON API.
+# the release build in Chromium, schemathesis against the JSON API, and
+# each fuzz target for a bounded time.
 # Ends with one summary line.
 #
 # The tests are built with the release profile: the server the Playwright
@@ -67,6 +68,9 @@ step "no secret in the servers' logs of that run" "1 s"
 
 step "the JSON API against its OpenAPI document (schemathesis, every check)" "30 s"
 bash scripts/api-check.sh 2>&1 | tee -a "$results" || true
+
+# Each fuzz target for a bounded time from its kept corpus (its own steps).
+bash scripts/fuzz.sh 2>&1 | tee -a "$results" || true
 steps_done
 
 # One line for the whole run: cargo's "test result" lines plus Playwright's
@@ -79,5 +83,7 @@ awk '
   /^logs: [0-9]+ problem/ { f += 1 }
   /^api check: passed/ { p += 1 }
   /^api check: failed/ { f += 1 }
+  /^fuzz: [0-9]+ targets passed/ { p += $2 }
+  /^fuzz: .*failed/ { f += 1 }
   END { printf "\ngatehouse: %d passed, %d failed\n", p, f; exit (f > 0) }
 ' "$results"
