@@ -69,8 +69,10 @@ step "no secret in the servers' logs of that run" "1 s"
 step "the JSON API against its OpenAPI document (schemathesis, every check)" "30 s"
 bash scripts/api-check.sh 2>&1 | tee -a "$results" || true
 
+steps_done
 # Each fuzz target for a bounded time from its kept corpus (its own steps).
-bash scripts/fuzz.sh 2>&1 | tee -a "$results" || true
+# A run that ends early without saying why still counts as a failure.
+bash scripts/fuzz.sh 2>&1 | tee -a "$results" || grep -q '^fuzz: .*failed' "$results" || echo "fuzz: failed" | tee -a "$results"
 steps_done
 
 # One line for the whole run: cargo's "test result" lines plus Playwright's

@@ -10,7 +10,8 @@ use std::sync::{Arc, LazyLock};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, header};
-use gatehouse::auth::clock::SystemClock;
+use gatehouse::auth::clock::ManualClock;
+use gatehouse::auth::throttle::{Limit, ThrottlePolicy};
 use gatehouse::auth::password::HashParams;
 use gatehouse::config::Settings;
 use libfuzzer_sys::fuzz_target;
@@ -37,10 +38,15 @@ static SERVER: LazyLock<Server> = LazyLock::new(|| {
     let data = tempfile::tempdir().expect("a data directory");
     let site = leptos::config::LeptosOptions::builder().output_name("gatehouse").site_root("public").build();
     let mut settings = Settings::local(data.path().to_owned(), site);
-    // Sign-ins are tried by the thousand: hashing stays cheap.
+    // Sign-ins are tried by the thousand: hashing stays cheap, and no
+    // throttle locks, or most inputs would only meet a 429.
     settings.hash_params = HashParams { memory_kib: 64, iterations: 1, parallelism: 1 };
+    let open = Limit { free: u32::MAX / 2, first_lock: 1, max_lock: 1, per_window: u32::MAX / 2 };
+    settings.throttle = ThrottlePolicy { account: open, address: open, registration: open, reset: open, passkey: open };
+    // A clock that stands still: an input means the same at any time.
+    let clock = Arc::new(ManualClock::new(1_800_000_000));
     let state = runtime
-        .block_on(gatehouse::startup::build_state(&settings, PORT, Arc::new(SystemClock)))
+        .block_on(gatehouse::startup::build_state(&settings, PORT, clock))
         .expect("the state builds on a fresh data directory");
     let router = gatehouse::startup::router(state);
     let mut functions: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();

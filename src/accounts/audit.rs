@@ -25,8 +25,10 @@ pub(crate) fn event<'a>(kind: AuditKind, client: &'a Client, at: UnixTime) -> Ev
 }
 
 /// Records an event that accompanies no stored change of its own (a
-/// sign-in, a refresh). A failure is logged, not passed on: the person's
-/// request is not refused because the record could not be written.
+/// refused attempt, a throttle). A failure is logged, not passed on: the
+/// person's request is not refused because the record could not be
+/// written. An event that goes with a change is written in the change's
+/// transaction instead.
 pub(crate) async fn note(state: &AppState, event: &Event<'_>) {
     if let Err(e) = audit::record(state.db.pool(), event).await {
         tracing::error!(error = %crate::error::chain(&e), kind = event.kind.as_str(), "could not record an audit event");

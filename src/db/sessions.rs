@@ -155,6 +155,10 @@ pub async fn rotate(
 /// someone else's) and, when it was live, records `event` in the same
 /// commit. Returns whether it was live.
 ///
+/// Ending a session matters more than its record: when the database has
+/// no room for the event, the session is ended without it (and that is
+/// logged), so a sign-out or a stolen token's end still holds.
+///
 /// # Errors
 /// Database failures; nothing is left half-written.
 #[tracing::instrument(skip(db, event))]
@@ -167,6 +171,26 @@ pub async fn revoke(
     now: UnixTime,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
+    let live = end_one(&mut *tx, user_id, session_id, reason, now).await?;
+    match audit::commit_if(tx, live, event).await {
+        Err(e) if super::is_out_of_space(&e) => {
+            tracing::error!(
+                kind = event.kind.as_str(),
+                "no room to record the end of a session: ended without its event"
+            );
+            end_one(db.pool(), user_id, session_id, reason, now).await
+        }
+        done => done,
+    }
+}
+
+async fn end_one<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    user_id: &UserId,
+    session_id: &SessionId,
+    reason: &str,
+    now: UnixTime,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
          WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL",
@@ -175,9 +199,9 @@ pub async fn revoke(
     .bind(reason)
     .bind(session_id.as_str())
     .bind(user_id.as_str())
-    .execute(&mut *tx)
+    .execute(executor)
     .await?;
-    audit::commit_if(tx, done.rows_affected() == 1, event).await
+    Ok(done.rows_affected() == 1)
 }
 
 /// Ends every live session of `user_id` except `keep`. Returns how many.

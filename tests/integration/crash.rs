@@ -7,6 +7,8 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -20,6 +22,9 @@ use crate::helpers::postgres_database;
 
 /// People working at once, each with an account of their own.
 const WORKERS: usize = 24;
+
+/// Requests answered before the crash.
+const STORM_BEFORE_CRASH: usize = 1_500;
 
 /// The release server on a data directory and database of the test's.
 struct Server {
@@ -112,12 +117,21 @@ impl Op {
     }
 }
 
-async fn send(request: reqwest::RequestBuilder) -> (Outcome, Value) {
-    match request.send().await {
-        Ok(res) if res.status().is_success() => (Outcome::Done, res.json().await.unwrap_or(Value::Null)),
+/// Sends `request`; an answer whose body the crash cut off is no answer.
+async fn send(request: reqwest::RequestBuilder, answered: &AtomicUsize) -> (Outcome, Value) {
+    let (outcome, body) = match request.send().await {
+        Ok(res) if res.status() == StatusCode::NO_CONTENT => (Outcome::Done, Value::Null),
+        Ok(res) if res.status().is_success() => match res.json().await {
+            Ok(body) => (Outcome::Done, body),
+            Err(_) => (Outcome::Lost, Value::Null),
+        },
         Ok(res) => (Outcome::Refused(res.status().as_u16()), Value::Null),
         Err(_) => (Outcome::Lost, Value::Null),
+    };
+    if outcome == Outcome::Done {
+        answered.fetch_add(1, Ordering::Relaxed);
     }
+    (outcome, body)
 }
 
 fn session_of(access: &str) -> String {
@@ -132,7 +146,14 @@ fn hash(refresh: &str) -> String {
 }
 
 /// One person's requests, one after another, until one is cut off.
-async fn work(base: String, worker: usize, mut password: String, mut refresh: String, mut access: String) -> Vec<Op> {
+async fn work(
+    base: String,
+    worker: usize,
+    answered: Arc<AtomicUsize>,
+    mut password: String,
+    mut refresh: String,
+    mut access: String,
+) -> Vec<Op> {
     let client = Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let url = |path: &str| format!("{base}{path}");
     let me = format!("worker{worker}");
@@ -140,7 +161,7 @@ async fn work(base: String, worker: usize, mut password: String, mut refresh: St
     for round in 0.. {
         let op = match round % 5 {
             0 => {
-                let (outcome, body) = send(client.post(url("/api/refresh")).bearer_auth(&refresh)).await;
+                let (outcome, body) = send(client.post(url("/api/refresh")).bearer_auth(&refresh), &answered).await;
                 let new = body["refresh_token"].as_str().map(str::to_owned);
                 let old = refresh.clone();
                 if let (Some(r), Some(a)) = (&new, body["access_token"].as_str()) {
@@ -151,26 +172,26 @@ async fn work(base: String, worker: usize, mut password: String, mut refresh: St
             1 => {
                 let name = format!("w{worker}n{round}");
                 let body = json!({ "username": name, "password": "correct horse battery" });
-                let (outcome, _) = send(client.post(url("/api/register")).json(&body)).await;
+                let (outcome, _) = send(client.post(url("/api/register")).json(&body), &answered).await;
                 Op::Register { name, outcome }
             }
             2 => {
                 let body = json!({ "username": me, "password": password });
-                let (outcome, body) = send(client.post(url("/api/login")).json(&body)).await;
+                let (outcome, body) = send(client.post(url("/api/login")).json(&body), &answered).await;
                 let session = body["access_token"].as_str().map(session_of);
                 let refresh = body["refresh_token"].as_str().map(str::to_owned);
                 let op = Op::SignIn { session: session.clone(), refresh, outcome };
                 // The new session is ended at once: a sign-out follows.
                 if let (Some(session), Some(other)) = (session, body["access_token"].as_str()) {
                     ops.push(op);
-                    let (outcome, _) = send(client.post(url("/api/logout")).bearer_auth(other)).await;
+                    let (outcome, _) = send(client.post(url("/api/logout")).bearer_auth(other), &answered).await;
                     Op::SignOut { session, outcome }
                 } else {
                     op
                 }
             }
             3 => {
-                let (outcome, _) = send(client.get(url("/api/protected")).bearer_auth(&access)).await;
+                let (outcome, _) = send(client.get(url("/api/protected")).bearer_auth(&access), &answered).await;
                 if outcome == Outcome::Lost {
                     break;
                 }
@@ -179,7 +200,8 @@ async fn work(base: String, worker: usize, mut password: String, mut refresh: St
             _ => {
                 let new = format!("battery staple {worker} {round}");
                 let body = json!({ "current_password": password, "new_password": new });
-                let (outcome, _) = send(client.post(url("/api/password")).bearer_auth(&access).json(&body)).await;
+                let (outcome, _) =
+                    send(client.post(url("/api/password")).bearer_auth(&access).json(&body), &answered).await;
                 let old = password.clone();
                 if outcome == Outcome::Done {
                     password.clone_from(&new);
@@ -218,6 +240,7 @@ async fn a_server_killed_mid_storm_keeps_every_answered_change_and_half_applies_
     let client = Client::new();
 
     // Each worker's account and session, made before the storm.
+    let answered_so_far = Arc::new(AtomicUsize::new(0));
     let mut workers = Vec::new();
     for worker in 0..WORKERS {
         let name = format!("worker{worker}");
@@ -230,14 +253,21 @@ async fn a_server_killed_mid_storm_keeps_every_answered_change_and_half_applies_
         workers.push(tokio::spawn(work(
             server.base.clone(),
             worker,
+            answered_so_far.clone(),
             "correct horse battery".into(),
             refresh.to_owned(),
             access.to_owned(),
         )));
     }
 
-    // The storm runs for a while; then the power goes, mid-request.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The storm runs until it has made its mark, however fast the
+    // machine; then the process dies, mid-request.
+    for _ in 0..600 {
+        if answered_so_far.load(Ordering::Relaxed) >= STORM_BEFORE_CRASH {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     server.crash();
     let mut ops = Vec::new();
     for w in workers {
@@ -313,6 +343,7 @@ async fn a_server_killed_mid_storm_keeps_every_answered_change_and_half_applies_
                 // A cut-off sign-in leaves no trace anyone can check but
                 // the counts above.
                 _ => {
+                    assert_eq!(outcome, Outcome::Lost, "an answered sign-in without its tokens");
                     unknowable += 1;
                     continue;
                 }
@@ -384,7 +415,7 @@ async fn a_server_killed_mid_storm_keeps_every_answered_change_and_half_applies_
         .get::<i64, _>(0);
         assert_eq!(events, applied as i64, "{name}: {applied} changes stored, {events} recorded");
     }
-    assert!(answered > 100, "the storm made only {answered} changes before the crash");
+    assert!(answered > 500, "the storm made only {answered} changes before the crash");
     assert!(lost > 0, "the crash cut nothing off: it came after the storm");
     println!(
         "crash: {answered} answered changes all kept; {lost} cut off by the crash: {lost_applied} kept whole, {} absent, \

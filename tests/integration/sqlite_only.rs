@@ -43,6 +43,7 @@ async fn a_full_database_refuses_writes_with_a_503_half_applies_nothing_and_reco
     };
     let app = spawn_app_with(Options { configure: unthrottled, ..Default::default() }).await;
     let (access, refresh) = app.signed_in_pair("alice").await;
+    let (other_access, _) = app.login_pair("alice").await;
 
     // Registrations until one meets the cap, as they would a full disk.
     limit_pages(&app, Some(4)).await;
@@ -73,6 +74,10 @@ async fn a_full_database_refuses_writes_with_a_503_half_applies_nothing_and_reco
     );
     assert_eq!(app.count_text("PRAGMA integrity_check").await, "ok");
     assert_eq!(app.protected_with_bearer(&access).await.status(), 200);
+    // Signing out still ends the session, with no room for its record.
+    let res = app.client.post(app.url("/api/logout")).bearer_auth(&other_access).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.protected_with_bearer(&other_access).await.status(), 401);
 
     // Space comes back: the same registration goes through, everyone
     // registered before can sign in, and the old session still refreshes.
