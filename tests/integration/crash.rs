@@ -218,8 +218,10 @@ async fn work(
     ops
 }
 
-async fn count(db: &Db, sql: &'static str) -> i64 {
-    sqlx::query(sql).fetch_one(db.pool()).await.unwrap().get::<i64, _>(0)
+/// The `COUNT(*)` that `sql` selects with `binds` for `$1`, `$2`, ...
+async fn count(db: &Db, sql: &'static str, binds: &[&str]) -> i64 {
+    let query = binds.iter().fold(sqlx::query(sql), |q, b| q.bind(*b));
+    query.fetch_one(db.pool()).await.unwrap().get::<i64, _>(0)
 }
 
 async fn signs_in(client: &Client, base: &str, name: &str, password: &str) -> bool {
@@ -278,35 +280,35 @@ async fn a_server_killed_mid_storm_keeps_every_answered_change_and_half_applies_
 
     // Nothing stored is half of a change.
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM users").await,
-        count(&db, "SELECT COUNT(*) FROM audit_events WHERE kind = 'register' AND outcome = 'success'").await,
+        count(&db, "SELECT COUNT(*) FROM users", &[]).await,
+        count(&db, "SELECT COUNT(*) FROM audit_events WHERE kind = 'register' AND outcome = 'success'", &[]).await,
         "every account has its registration event and every event its account"
     );
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM sessions").await,
-        count(&db, "SELECT COUNT(*) FROM audit_events WHERE kind = 'sign_in' AND outcome = 'success'").await,
+        count(&db, "SELECT COUNT(*) FROM sessions", &[]).await,
+        count(&db, "SELECT COUNT(*) FROM audit_events WHERE kind = 'sign_in' AND outcome = 'success'", &[]).await,
         "every session has its sign-in event and every sign-in its session"
     );
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM refresh_tokens WHERE rotated_at IS NOT NULL").await,
-        count(&db, "SELECT COUNT(*) FROM audit_events WHERE kind = 'refresh'").await,
+        count(&db, "SELECT COUNT(*) FROM refresh_tokens WHERE rotated_at IS NOT NULL", &[]).await,
+        count(&db, "SELECT COUNT(*) FROM audit_events WHERE kind = 'refresh'", &[]).await,
         "every rotation has its refresh event and every event its rotation"
     );
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM sessions WHERE revoked_reason = 'signed out'").await,
-        count(&db, "SELECT COUNT(*) FROM audit_events WHERE kind = 'sign_out'").await,
+        count(&db, "SELECT COUNT(*) FROM sessions WHERE revoked_reason = 'signed out'", &[]).await,
+        count(&db, "SELECT COUNT(*) FROM audit_events WHERE kind = 'sign_out'", &[]).await,
         "every sign-out has its event and every event its ended session"
     );
     let orphan_sessions = "SELECT COUNT(*) FROM sessions s
          WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id)";
-    assert_eq!(count(&db, orphan_sessions).await, 0, "a session without its refresh token");
+    assert_eq!(count(&db, orphan_sessions, &[]).await, 0, "a session without its refresh token");
     let dead_ends = "SELECT COUNT(*) FROM refresh_tokens t WHERE t.rotated_at IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM refresh_tokens n
                          WHERE n.session_id = t.session_id AND n.hash <> t.hash AND n.issued_at >= t.rotated_at)";
-    assert_eq!(count(&db, dead_ends).await, 0, "a refresh token rotated without a successor");
+    assert_eq!(count(&db, dead_ends, &[]).await, 0, "a refresh token rotated without a successor");
     let forks = "SELECT COUNT(*) FROM (SELECT session_id FROM refresh_tokens WHERE rotated_at IS NULL
          GROUP BY session_id HAVING COUNT(*) > 1) AS f";
-    assert_eq!(count(&db, forks).await, 0, "a session with two live refresh tokens");
+    assert_eq!(count(&db, forks, &[]).await, 0, "a session with two live refresh tokens");
 
     let (mut answered, mut lost, mut lost_applied, mut unknowable) = (0, 0, 0, 0);
     for op in ops.iter().flatten() {
@@ -318,12 +320,7 @@ async fn a_server_killed_mid_storm_keeps_every_answered_change_and_half_applies_
         }
         let applied = match op {
             Op::Register { name, .. } => {
-                let found = sqlx::query("SELECT COUNT(*) FROM users WHERE username = $1")
-                    .bind(name)
-                    .fetch_one(db.pool())
-                    .await
-                    .unwrap()
-                    .get::<i64, _>(0);
+                let found = count(&db, "SELECT COUNT(*) FROM users WHERE username = $1", &[name]).await;
                 if found == 1 {
                     assert!(signs_in(&client, &server.base, name, "correct horse battery").await, "{name}");
                 }
@@ -331,13 +328,8 @@ async fn a_server_killed_mid_storm_keeps_every_answered_change_and_half_applies_
             }
             Op::SignIn { session, refresh, .. } => match (session, refresh) {
                 (Some(session), Some(refresh)) => {
-                    let stored = sqlx::query("SELECT COUNT(*) FROM refresh_tokens WHERE session_id = $1 AND hash = $2")
-                        .bind(session)
-                        .bind(hash(refresh))
-                        .fetch_one(db.pool())
-                        .await
-                        .unwrap()
-                        .get::<i64, _>(0);
+                    let sql = "SELECT COUNT(*) FROM refresh_tokens WHERE session_id = $1 AND hash = $2";
+                    let stored = count(&db, sql, &[session, &hash(refresh)]).await;
                     stored == 1
                 }
                 // A cut-off sign-in leaves no trace anyone can check but
@@ -364,12 +356,7 @@ async fn a_server_killed_mid_storm_keeps_every_answered_change_and_half_applies_
                     .get::<Option<i64>, _>(0)
                     .is_some();
                 if let Some(new) = new {
-                    let kept = sqlx::query("SELECT COUNT(*) FROM refresh_tokens WHERE hash = $1")
-                        .bind(hash(new))
-                        .fetch_one(db.pool())
-                        .await
-                        .unwrap()
-                        .get::<i64, _>(0);
+                    let kept = count(&db, "SELECT COUNT(*) FROM refresh_tokens WHERE hash = $1", &[&hash(new)]).await;
                     assert_eq!(kept, 1, "an answered refresh's new token is stored");
                 }
                 rotated
@@ -404,15 +391,9 @@ async fn a_server_killed_mid_storm_keeps_every_answered_change_and_half_applies_
         } else {
             changes.len() - usize::from(signs_in(&client, &server.base, name, old).await)
         };
-        let events = sqlx::query(
-            "SELECT COUNT(*) FROM audit_events a JOIN users u ON u.id = a.subject_id
-             WHERE u.username = $1 AND a.kind = 'password_change' AND a.outcome = 'success'",
-        )
-        .bind(name)
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
-        .get::<i64, _>(0);
+        let changes_recorded = "SELECT COUNT(*) FROM audit_events a JOIN users u ON u.id = a.subject_id
+             WHERE u.username = $1 AND a.kind = 'password_change' AND a.outcome = 'success'";
+        let events = count(&db, changes_recorded, &[name]).await;
         assert_eq!(events, applied as i64, "{name}: {applied} changes stored, {events} recorded");
     }
     assert!(answered > 500, "the storm made only {answered} changes before the crash");
