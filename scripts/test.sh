@@ -33,19 +33,17 @@ cargo test --release --features ssr --lib --test integration --no-run
 step "unit tests" "5 s"
 cargo test --release --features ssr --lib 2>&1 | tee -a "$results"
 
-step "integration tests on SQLite" "1 min"
-# One at a time: see tests/integration/main.rs.
-cargo test --release --features ssr --test integration -- --test-threads=1 2>&1 | tee -a "$results"
+step "integration tests on SQLite" "10 s"
+cargo test --release --features ssr --test integration 2>&1 | tee -a "$results"
 
-step "integration tests on PostgreSQL" "1 min"
+step "integration tests on PostgreSQL" "30 s"
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
 at_exit pg_stop
 pg_start
 # --include-ignored: the tests only PostgreSQL can run (a lost database);
 # --skip: those only SQLite can (a database file out of room).
-GATEHOUSE_TEST_DB=postgres cargo test --release --features ssr --test integration -- --test-threads=1 \
-  --include-ignored --skip sqlite_only:: 2>&1 \
+GATEHOUSE_TEST_DB=postgres cargo test --release --features ssr --test integration -- --include-ignored --skip sqlite_only:: 2>&1 \
   | tee -a "$results"
 pg_stop
 steps_done

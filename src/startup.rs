@@ -11,12 +11,12 @@ use axum::http::{HeaderName, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum_server::tls_rustls::RustlsConfig;
 use leptos::prelude::{IntoView, provide_context};
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::LeptosRoutes;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::app::{App, shell};
+use crate::app::shell;
 use crate::auth::clock::Clock;
 use crate::auth::hasher::Hasher;
 use crate::config::Settings;
@@ -200,7 +200,7 @@ pub async fn build_state(settings: &Settings, port: u16, clock: Arc<dyn Clock>) 
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = crate::app::route_list();
     // A whole page: the HTML shell around the app.
     let page = {
         let options = state.leptos.clone();

@@ -43,6 +43,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The server's routes, listed once per process and then copied.
+///
+/// Listing them renders the app with resource loading switched off, and
+/// leptos_server 0.8 keeps that switch in one process-wide flag
+/// (`SuppressResourceLoad`), not per thread: a page that renders anywhere
+/// in the process while a list is being made starts resources that never
+/// load, and its render never ends. Listed once, before the first router
+/// exists, no render can overlap a listing, however many apps share the
+/// process (the integration tests, the benchmarks and the fuzz targets start
+/// many).
+#[cfg(feature = "ssr")]
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| leptos_axum::generate_route_list(App)).clone()
+}
+
 /// Sends this page's Content-Security-Policy, naming the nonce Leptos put
 /// on its inline scripts for this response.
 #[cfg(feature = "ssr")]
@@ -158,8 +174,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_router_serves_every_page_of_the_table_and_nothing_else() {
-        let mut routed: Vec<String> =
-            leptos_axum::generate_route_list(App).iter().map(|r| r.path().to_owned()).collect();
+        let mut routed: Vec<String> = route_list().iter().map(|r| r.path().to_owned()).collect();
         let mut table: Vec<String> = Page::ALL.iter().map(|p| p.path().to_owned()).collect();
         routed.sort();
         table.sort();

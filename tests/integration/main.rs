@@ -1,11 +1,10 @@
 //! Integration tests: the real server on a random port, a fresh database
 //! per test, HTTP only. Run against PostgreSQL with `GATEHOUSE_TEST_DB=postgres`.
 //!
-//! Run them one at a time (`-- --test-threads=1`, as `scripts/test.sh`
-//! does): with several Gatehouse apps alive in one process, an SSR page
-//! render now and then stalls, which one app under hundreds of concurrent
-//! page loads never does (`many_concurrent_page_and_file_loads_complete_each_with_its_own_policy`). The
-//! client's 15-second timeout turns any stall into a failure, not a hang.
+//! They run in parallel, many apps in one process, as cargo runs any test.
+//! (Page renders once stalled that way: the cause and its test are
+//! `pages::pages_keep_rendering_while_other_apps_start_in_the_same_process`.)
+//! The client's 15-second timeout turns any stall into a failure, not a hang.
 
 mod admin;
 mod api;

@@ -434,6 +434,44 @@ async fn many_concurrent_page_and_file_loads_complete_each_with_its_own_policy()
     assert_eq!(pages, 180);
 }
 
+/// The cause of the stalls that once kept this suite to one test at a
+/// time: making a route list switches resource loading off process-wide
+/// (see `gatehouse::app::route_list`), so a page rendering while any other
+/// app in the process started never finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_keep_rendering_while_other_apps_start_in_the_same_process() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// Stops the other apps' starts however the loads end, even in a panic.
+    struct Stop(Arc<AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let app = spawn_app().await;
+    let cookie = signed_in_cookie(&app).await;
+    let stop = Stop(Arc::default());
+    let (state, stopped) = (app.state.clone(), stop.0.clone());
+    let starting = tokio::task::spawn_blocking(move || {
+        let mut started = 0;
+        while !stopped.load(Ordering::Relaxed) {
+            drop(gatehouse::startup::router(state.clone()));
+            started += 1;
+        }
+        started
+    });
+    for round in 0..20 {
+        let loads: Vec<_> = (0..10).map(|_| app.page("/dashboard", Some(&cookie))).collect();
+        for res in join_all(loads).await {
+            assert_eq!(res.status(), 200, "round {round}");
+            assert!(res.text().await.unwrap().contains("Signed in as"), "round {round}");
+        }
+    }
+    drop(stop);
+    assert!(starting.await.unwrap() > 0, "other apps started during the loads");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_path_is_the_404_page_for_reads_and_posts() {
     let app = spawn_app().await;
