@@ -284,6 +284,13 @@ fn main() {
         growth * 100.0
     );
 
+    let curve: Vec<String> = rss
+        .iter()
+        .filter(|(n, _)| n % 5_000 == 0)
+        .map(|(n, k)| format!("{}k: {:.1}", n / 1000, *k as f64 / 1024.0))
+        .collect();
+    println!("| resident memory every 5,000 requests (MiB) | {} |", curve.join(", "));
+
     let mut failed = Vec::new();
     if class(5) > 0 {
         failed.push(format!("{} answers were 5xx", class(5)));

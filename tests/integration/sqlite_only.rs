@@ -89,3 +89,25 @@ async fn a_full_database_refuses_writes_with_a_503_half_applies_nothing_and_reco
     assert_eq!(app.refresh(&refresh).await.status(), 200);
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, users + 1);
 }
+
+/// Every connection, of both pools, keeps a small page cache of its own:
+/// the operating system caches the file for all of them, and SQLite's 2 MiB
+/// default per connection made the server's memory climb as the database
+/// grew (see `benches/soak.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_connection_keeps_a_small_page_cache() {
+    use sqlx::Row;
+    let app = crate::helpers::spawn_app().await;
+    let db = &app.state.db;
+    let sizes = [(db.pool(), app.settings.database_pool), (db.readers(), gatehouse::db::READER_CONNECTIONS)];
+    for (pool, size) in sizes {
+        let mut held = Vec::new();
+        for _ in 0..size {
+            held.push(pool.acquire().await.unwrap());
+        }
+        for conn in &mut held {
+            let kib: i64 = sqlx::query("PRAGMA cache_size").fetch_one(&mut **conn).await.unwrap().get(0);
+            assert_eq!(kib, -256, "a negative size is in KiB");
+        }
+    }
+}
