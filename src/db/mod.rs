@@ -195,5 +195,36 @@ pub fn is_out_of_space(e: &sqlx::Error) -> bool {
 /// Whether `e` says the database is not there (as opposed to refusing a
 /// query).
 pub fn is_unreachable(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|code| is_going_away(&code)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's codes for a server that is stopping, restarting or
+/// recovering, which it sends on the connection before it closes:
+/// `admin_shutdown`, `crash_shutdown`, `cannot_connect_now`, and the
+/// connection exceptions (class 08).
+fn is_going_away(code: &str) -> bool {
+    matches!(code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_server_going_away_is_unreachable_and_a_refused_query_is_not() {
+        for code in ["57P01", "57P02", "57P03", "08000", "08003", "08006"] {
+            assert!(is_going_away(code), "{code}");
+        }
+        // A unique violation, a serialization failure, out of space, and
+        // SQLite's extended codes: the database is there and said no.
+        for code in ["23505", "40001", "53100", "57014", "2067", "13"] {
+            assert!(!is_going_away(code), "{code}");
+        }
+        assert!(is_unreachable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_unreachable(&sqlx::Error::RowNotFound));
+    }
 }
