@@ -38,20 +38,27 @@ const STORM_BEFORE_FAULT: usize = 1_500;
 const UNREACHABLE: &str = "Gatehouse cannot reach its database right now. Please try again in a moment.";
 
 /// The release server on a data directory and database of the test's.
-struct Server {
+pub struct Server {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Server {
-    async fn start(data_dir: &std::path::Path, database_url: &str) -> Self {
+    pub async fn start(data_dir: &std::path::Path, database_url: &str) -> Self {
+        Self::start_as(Command::new(env!("CARGO_BIN_EXE_gatehouse")), data_dir, database_url).await
+    }
+
+    /// Starts `command`, which runs the release server (itself, or a
+    /// wrapper that ends by running it), with the test's settings.
+    pub async fn start_as(mut command: Command, data_dir: &std::path::Path, database_url: &str) -> Self {
         // The client speaks TLS with the same cryptography as the server.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        let child = command
             .env_clear()
             .envs([
+                ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
                 ("GATEHOUSE_DATA_DIR", data_dir.to_str().unwrap()),
                 ("GATEHOUSE_DATABASE_URL", database_url),
                 ("GATEHOUSE_ADDR", addr.as_str()),
@@ -79,6 +86,11 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the server did not become ready within 15 s");
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown, no flush, nothing in flight finishes.

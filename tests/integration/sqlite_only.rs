@@ -1,7 +1,9 @@
-//! What only SQLite can show: its database file running out of room. The
-//! limit is SQLite's own `max_page_count`, which fails a write that needs
-//! one more page with `SQLITE_FULL`, as a full disk does, with no file
-//! system to mount. The PostgreSQL pass skips this module (scripts/test.sh).
+//! What only SQLite can show: its database file running out of room, two
+//! ways. A real full disk: the release server on a small tmpfs it mounts
+//! in a namespace of its own. And SQLite's own `max_page_count`, which
+//! fails a write that needs one more page with the same `SQLITE_FULL`, for
+//! the finer checks on an app inside the test. The PostgreSQL pass skips
+//! this module (scripts/test.sh).
 
 use serde_json::{Value, json};
 
@@ -110,4 +112,109 @@ async fn each_connection_keeps_a_small_page_cache() {
             assert_eq!(kib, -256, "a negative size is in KiB");
         }
     }
+}
+
+/// A real full disk: the release server's data directory is an 8 MiB
+/// tmpfs, mounted in a mount namespace of the server's own (`unshare`; as
+/// a user who is not root, in a user namespace too), with 3.5 MiB of
+/// ballast in it. Registrations fill it until one is refused; deleting the
+/// ballast is the space coming back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_writes_with_a_503_corrupts_nothing_and_recovers_when_space_comes_back() {
+    use std::process::Command;
+    let outside = tempfile::tempdir().unwrap();
+    let data = outside.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mut wrap = Command::new("unshare");
+    let as_root = std::env::var("USER").ok().as_deref() == Some("root")
+        || Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    wrap.arg("--mount");
+    if !as_root {
+        wrap.arg("--map-root-user");
+    }
+    let script = r#"mount -t tmpfs -o size=8m tmpfs "$1" && head -c 3670016 /dev/zero > "$1/ballast" && exec "$2""#;
+    wrap.args(["sh", "-c", script, "sh"]).arg(&data).arg(env!("CARGO_BIN_EXE_gatehouse"));
+    let url = gatehouse::config::sqlite_url(&data);
+    let server = crate::crash::Server::start_as(wrap, &data, &url).await;
+    // The server's own view of its data directory: the tmpfs.
+    let inside = std::path::PathBuf::from(format!("/proc/{}/root", server.pid())).join(data.strip_prefix("/").unwrap());
+    assert!(
+        inside.join("ballast").exists(),
+        "the data directory is not the server's tmpfs: mounting needs root or user namespaces \
+         (unshare --mount --map-root-user)"
+    );
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let register = |name: String| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let body = json!({ "username": name, "password": "correct horse battery" });
+            client.post(format!("{base}/api/register")).json(&body).send().await.unwrap()
+        }
+    };
+    let sign_in = |name: String| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let body = json!({ "username": name, "password": "correct horse battery" });
+            client.post(format!("{base}/api/login")).json(&body).send().await.unwrap()
+        }
+    };
+    assert_eq!(register("alice".into()).await.status(), 201);
+    let res = sign_in("alice".into()).await;
+    let access = res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+
+    let mut registered = vec!["alice".to_owned()];
+    let (refused, res) = loop {
+        let name = format!("person-{:0>24}", registered.len());
+        let res = register(name.clone()).await;
+        match res.status().as_u16() {
+            201 => registered.push(name),
+            503 => break (name, res),
+            other => panic!("{name}: {other} {}", res.text().await.unwrap()),
+        }
+        assert!(registered.len() < 50_000, "the disk never filled up");
+    };
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({ "msg": OUT_OF_SPACE }));
+
+    // Reading goes on; the file is whole; the refused registration left
+    // nothing and every answered one is there with its event.
+    let me = client.get(format!("{base}/api/protected")).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(me.status(), 200, "a signed-in person can still read");
+    // A copy of the file and its log, taken while no request runs: SQLite
+    // follows `/proc/<pid>/root` to this namespace's own directory, so
+    // it cannot open the file where it is.
+    let copy = tempfile::tempdir().unwrap();
+    for file in ["gatehouse.db", "gatehouse.db-wal"] {
+        std::fs::copy(inside.join(file), copy.path().join(file)).unwrap();
+    }
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&gatehouse::config::sqlite_url(copy.path())).await.unwrap();
+    assert_eq!(scalar(&db, "PRAGMA integrity_check").await, "ok");
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM users").await, registered.len().to_string());
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM audit_events WHERE kind = 'register'").await,
+        registered.len().to_string(),
+        "each with its event"
+    );
+    let found = sqlx::query("SELECT COUNT(*) FROM users WHERE username = $1").bind(&refused);
+    assert_eq!(sqlx::Row::get::<i64, _>(&found.fetch_one(&db).await.unwrap(), 0), 0, "the refused one left nothing");
+    db.close().await;
+
+    // Space comes back: the same registration now succeeds, and accounts
+    // from before the disk filled sign in (which writes a session).
+    std::fs::remove_file(inside.join("ballast")).unwrap();
+    assert_eq!(register(refused.clone()).await.status(), 201, "after space came back");
+    let step = registered.len().div_ceil(20).max(1);
+    for name in registered.iter().step_by(step).chain(registered.last()).chain([&refused]) {
+        assert_eq!(sign_in(name.clone()).await.status(), 200, "{name} signs in after the disk was full");
+    }
+    println!("full disk: {} registrations kept, the next refused with a 503, then accepted", registered.len());
+}
+
+/// The one value `sql` selects, as text.
+async fn scalar(db: &sqlx::AnyPool, sql: &'static str) -> String {
+    use sqlx::Row;
+    let row = sqlx::query(sql).fetch_one(db).await.unwrap();
+    row.try_get::<i64, _>(0).map(|n| n.to_string()).or_else(|_| row.try_get::<String, _>(0)).unwrap()
 }
