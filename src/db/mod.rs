@@ -205,9 +205,10 @@ pub fn is_unreachable(e: &sqlx::Error) -> bool {
 /// PostgreSQL's codes for a server that is stopping, restarting or
 /// recovering, which it sends on the connection before it closes:
 /// `admin_shutdown`, `crash_shutdown`, `cannot_connect_now`, and the
-/// connection exceptions (class 08).
+/// connection exceptions but `protocol_violation` (08P01), which is a
+/// client's mistake.
 fn is_going_away(code: &str) -> bool {
-    matches!(code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
+    matches!(code, "57P01" | "57P02" | "57P03" | "08000" | "08001" | "08003" | "08004" | "08006")
 }
 
 #[cfg(test)]
@@ -219,9 +220,10 @@ mod tests {
         for code in ["57P01", "57P02", "57P03", "08000", "08003", "08006"] {
             assert!(is_going_away(code), "{code}");
         }
-        // A unique violation, a serialization failure, out of space, and
-        // SQLite's extended codes: the database is there and said no.
-        for code in ["23505", "40001", "53100", "57014", "2067", "13"] {
+        // A unique violation, a serialization failure, out of space, a
+        // cancelled query, a protocol violation, and SQLite's extended
+        // codes: the database is there and said no.
+        for code in ["23505", "40001", "53100", "57014", "08P01", "2067", "13"] {
             assert!(!is_going_away(code), "{code}");
         }
         assert!(is_unreachable(&sqlx::Error::PoolTimedOut));

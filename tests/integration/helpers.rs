@@ -359,3 +359,9 @@ pub async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output>
     .await;
     out.into_iter().flatten().collect()
 }
+
+/// Whether the tests run as root (PostgreSQL then runs as `postgres`, and
+/// mounting needs no user namespace).
+pub fn running_as_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
